@@ -1,0 +1,107 @@
+"""Shared CLI plumbing: bilingual error reporting, output formats, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kejin.errors import KejinError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def report_error(exc: KejinError) -> None:
+    problems = exc.problems
+    title = f"错误 / Error — {len(problems)} 个问题 / problem(s)"
+    table = Table(title=title, show_lines=False, header_style="bold red")
+    for col in ("文件 file", "行 row", "字段/键 field/key", "值 value", "问题", "problem"):
+        table.add_column(col, overflow="fold")
+    for p in problems[:200]:
+        table.add_row(
+            p.file or "",
+            "" if p.row is None else str(p.row),
+            p.field or p.key or "",
+            "" if p.value is None else str(p.value),
+            p.zh,
+            p.en,
+        )
+    err_console.print(table)
+    if len(problems) > 200:
+        err_console.print(f"… 另有 {len(problems) - 200} 个问题 / {len(problems) - 200} more problems")
+
+
+def run_app(app: typer.Typer) -> None:
+    try:
+        app(standalone_mode=False)
+    except KejinError as exc:
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("已中止 / Aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Any]:
+    """A Rich progress bar on stderr; silent when stderr is not a terminal."""
+    with Progress(
+        TextColumn("[bold blue]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+
+        class _Handle:
+            def advance(self, n: int = 1) -> None:
+                bar.advance(task, n)
+
+            def update(self, **kw: Any) -> None:
+                bar.update(task, **kw)
+
+        yield _Handle()
+
+
+def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
+    text = json.dumps(list(records), ensure_ascii=False, indent=2, default=str)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = Table(title=title, header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)

@@ -1,0 +1,145 @@
+"""`kejin standards list|show|eval|explain`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import polars as pl
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+
+standards_app = typer.Typer(help="公开评价标准规则包 / public evaluation standards as rule packs", no_args_is_help=True)
+
+
+@standards_app.command("list", help="列出规则包 / list packs and versions")
+def list_packs() -> None:
+    from kejin.standards.registry import all_versions
+
+    rows = []
+    for p in sorted(all_versions(), key=lambda p: (p.id, p.effective.from_)):
+        rows.append((p.id, p.version, p.name.zh, p.name.en, str(p.effective.from_), str(p.effective.to or ""), p.source.confidence, len(p.uncertain)))
+    print_table("规则包 / Standard packs", ["id", "version", "名称", "name", "effective from", "to", "confidence", "uncertain"], rows)
+
+
+def _tier_text(tier) -> str:
+    test = tier.test
+    if test is None:
+        return f"else → {tier.points}"
+    op, operand = test
+    sym = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "when": ""}[op]
+    value = f"{operand:g}" if isinstance(operand, float) else str(operand)
+    return f"{sym}{value} → {tier.points}"
+
+
+@standards_app.command("show", help="显示规则包内容 / show a pack: source, indicators, tiers, conditions")
+def show(pack: str = typer.Argument(..., help="ID 或 ID@VERSION / pack id")) -> None:
+    from kejin.standards.registry import resolve
+
+    for p in resolve(pack):
+        console.print(Panel.fit(f"[bold]{p.name.zh}[/] / {p.name.en}\n{p.id}@{p.version} · {p.issuer.zh} / {p.issuer.en}\n"
+                                f"来源 source: {p.source.document} ({p.source.confidence})\n"
+                                f"生效 effective: {p.effective.from_} → {p.effective.to or '—'}\nsha256: {p.sha256}"))
+        if p.indicators:
+            t = Table(title="指标 / indicators", header_style="bold")
+            for c in ("id", "指标", "indicator", "max", "value", "bands"):
+                t.add_column(c, overflow="fold")
+            for ind in p.indicators:
+                for sc in ind.scales:
+                    bands = f"points = value, 0–{sc.max_points:g}" if sc.points_from_value else "; ".join(_tier_text(t_) for t_ in sc.tiers)
+                    t.add_row(ind.id if sc.id == ind.id else f"{ind.id}/{sc.id}", sc.name.zh, sc.name.en, f"{ind.max_points:g}", sc.value or "", bands)
+            console.print(t)
+        t = Table(title="判定 / verdict", header_style="bold")
+        for c in ("kind", "id", "条件", "condition", "rule"):
+            t.add_column(c, overflow="fold")
+        for g in p.verdict.gates:
+            t.add_row("gate", g.id, g.name.zh, g.name.en, g.when)
+        for r in p.verdict.routes:
+            rule = " and ".join(c.when for c in r.all)
+            if r.kind == "score" and r.min_total:
+                rule = f"total {'>=' if r.min_total.ge is not None else '>'} {r.min_total.ge if r.min_total.ge is not None else r.min_total.gt}"
+            t.add_row(f"route:{r.kind}", r.id, r.name.zh, r.name.en, rule)
+        console.print(t)
+        for u in p.uncertain:
+            console.print(f"[yellow]待核实 uncertain[/] {u.key}: {u.note}")
+        for n in p.notes:
+            console.print(f"[dim]注 note[/] {n}")
+
+
+@standards_app.command("eval", help="批量评价 / evaluate packs over a facts file")
+def eval_cmd(
+    pack: str = typer.Option("all", "--pack", help="all、ID、ID@VERSION 或逗号分隔 / pack(s)"),
+    input: Path = typer.Option(..., "--input", help="事实数据 / facts file (.csv/.xlsx/.parquet)"),
+    year: Optional[int] = typer.Option(None, "--year", help="只输出该年度 / only this fiscal year"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json | csv"),
+    output: Optional[Path] = typer.Option(None, "--output", help="输出文件 / output file"),
+    gaps: bool = typer.Option(True, "--gaps/--no-gaps", help="差距分析 / gap analysis"),
+) -> None:
+    from kejin.facts import load_facts
+    from kejin.standards import engine, results
+    from kejin.standards.registry import resolve
+
+    packs = resolve(pack)
+    with progress("读取并校验 / reading", total=None):
+        facts = load_facts(input)
+    with progress("评价 / evaluating", total=len(packs)) as bar:
+        prepared = engine.prepare(facts, packs)
+        frames = {}
+        for p in packs:
+            frames[p.ref] = engine.evaluate_pack(prepared, p, gaps=gaps, year=year)
+            bar.advance()
+    if format == OutputFormat.json:
+        out = []
+        for p in packs:
+            out.extend(results.records(p, frames[p.ref]))
+        write_json(out, output)
+        return
+    if format == OutputFormat.csv:
+        flat = pl.concat([results.flat(p, frames[p.ref]) for p in packs], how="diagonal_relaxed")
+        if output:
+            flat.write_csv(output)
+        else:
+            print(flat.write_csv(), end="")
+        return
+    summary = []
+    for p in packs:
+        f = frames[p.ref]
+        counts = dict(f["status"].value_counts().iter_rows())
+        summary.append((p.ref, p.name.zh, f.height, counts.get("pass", 0), counts.get("fail", 0), counts.get("not_evaluable", 0)))
+    print_table("评价结果汇总 / Evaluation summary", ["pack", "名称", "rows", "符合 pass", "不符合 fail", "无法评价 n/a"], summary)
+    if output:
+        flat = pl.concat([results.flat(p, frames[p.ref]) for p in packs], how="diagonal_relaxed")
+        flat.write_csv(output)
+        console.print(f"→ {output}")
+
+
+@standards_app.command("explain", help="单个企业的完整评价与差距分析 / full breakdown and gap analysis for one firm")
+def explain(
+    pack: str = typer.Option("all", "--pack", help="pack id(s)"),
+    uscc: str = typer.Option(..., "--uscc", help="统一社会信用代码 / USCC"),
+    input: Path = typer.Option(..., "--input", help="事实数据 / facts file"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度（默认最新）/ fiscal year (default: latest)"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json"),
+) -> None:
+    from kejin.errors import NotFoundError, Problem
+    from kejin.facts import load_facts
+    from kejin.standards import explain as ex
+    from kejin.standards.registry import resolve
+
+    facts = load_facts(input)
+    firm = facts.filter(pl.col("uscc") == uscc.strip().upper())
+    if firm.is_empty():
+        raise NotFoundError(Problem("firm.unknown", f"文件中没有该企业 {uscc}", f"no firm {uscc} in the file", file=str(input), field="uscc", value=uscc))
+    reports = ex.explain_firm(firm, resolve(pack), year)
+    if format == OutputFormat.json:
+        write_json(reports, None)
+        return
+    for rec in reports:
+        ex.print_report(rec, console)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(standards_app, name="standards", help="公开评价标准 / public evaluation standards")

@@ -1,0 +1,288 @@
+"""Validation of fact tables: every problem at once, located, bilingual; all-or-nothing.
+
+The checks are column expressions, so a million rows are validated in one pass; only the rows
+that break a rule are turned into `Problem` objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from kejin.errors import InputError, Problem
+from kejin.facts import codes, schema
+from kejin.facts.readers import ROW, RawTable, name_columns, read_table
+from kejin.facts.schema import FactField
+
+MAX_LISTED_PROBLEMS = 1000
+
+TRUE_WORDS = ["true", "1", "是", "y", "yes", "t", "√", "有"]
+FALSE_WORDS = ["false", "0", "否", "n", "no", "f", "×", "无"]
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check: ``bad`` is an expression that is true on the rows that break it."""
+
+    code: str
+    field: str
+    bad: pl.Expr
+    zh: str
+    en: str
+
+
+# ---------------------------------------------------------------- parsing
+def _clean(col: str) -> pl.Expr:
+    c = pl.col(col).cast(pl.String).str.strip_chars()
+    return pl.when(c == "").then(None).otherwise(c)
+
+
+def _parse_number(col: str, percent: bool) -> pl.Expr:
+    text = _clean(col).str.replace_all(r"[,，¥￥\s]", "")
+    value = text.str.strip_suffix("%").cast(pl.Float64, strict=False)
+    if percent:
+        value = pl.when(text.str.ends_with("%")).then(value / 100).otherwise(value)
+    return value
+
+
+def _sector_lookup() -> dict[str, str]:
+    n = schema.norms()
+    table = {code: code for code in n.frontier_sectors}
+    for code, label in n.frontier_sector_labels.items():
+        table[label.zh.lower()] = code
+        table[label.en.lower()] = code
+    return table
+
+
+def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
+    """The typed value of a column, from text (CSV/XLSX) or from a typed (Parquet) column."""
+    name = f.name
+    from_text = dtype == pl.String
+    if f.type == "text" or f.type == "enum":
+        return _clean(name)
+    if f.type == "int":
+        if from_text:
+            num = _parse_number(name, percent=False)
+            return pl.when(num == num.round(0)).then(num).otherwise(None).cast(pl.Int64, strict=False)
+        if dtype.is_float():
+            num = pl.col(name)
+            return pl.when(num == num.round(0)).then(num).otherwise(None).cast(pl.Int64, strict=False)
+        return pl.col(name).cast(pl.Int64, strict=False)
+    if f.type in ("amount", "ratio"):
+        value = _parse_number(name, percent=f.type == "ratio") if from_text else pl.col(name).cast(pl.Float64, strict=False)
+        value = value.replace([float("inf"), float("-inf")], None) if False else value
+        value = pl.when(value.is_finite()).then(value).otherwise(None)
+        return value * factor if factor != 1.0 else value
+    if f.type == "date":
+        if dtype == pl.Date:
+            return pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            return pl.col(name).dt.date()
+        text = _clean(name)
+        return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS])
+    if f.type == "bool":
+        if dtype == pl.Boolean:
+            return pl.col(name)
+        text = _clean(name).str.to_lowercase()
+        mapping = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS}
+        return text.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+    if f.type == "list":
+        if isinstance(dtype, pl.List):
+            items = pl.col(name)
+        else:
+            items = _clean(name).str.replace_all(r"[；,，、]", ";").str.split(";")
+        lookup = _sector_lookup()
+        return items.list.eval(
+            pl.element().str.strip_chars().str.to_lowercase().replace_strict(lookup, default="\x00" + pl.element())
+        ).list.eval(pl.element().filter(pl.element() != "\x00"))
+    raise AssertionError(f.type)
+
+
+def _bad_parse(f: FactField, dtype: pl.DataType) -> pl.Expr | None:
+    """Rows whose cell is filled but does not parse as the field's type."""
+    if f.type in ("text", "enum", "list"):
+        return None
+    raw = _clean(f.name) if dtype == pl.String else pl.col(f.name)
+    return raw.is_not_null() & pl.col(f"__typed_{f.name}").is_null()
+
+
+TYPE_WORDS = {
+    "int": ("不是整数", "not a whole number"),
+    "amount": ("不是有效的金额数字", "not a valid amount"),
+    "ratio": ("不是有效的数值或百分比", "not a valid number or percentage"),
+    "date": ("不是有效日期（应为 YYYY-MM-DD）", "not a valid date (use YYYY-MM-DD)"),
+    "bool": ("不是有效的是/否值（true/false、1/0、是/否、Y/N）", "not a yes/no value (true/false, 1/0, 是/否, Y/N)"),
+}
+
+
+# ---------------------------------------------------------------- rules on typed values
+def _rules(present: set[str]) -> list[Rule]:
+    rules: list[Rule] = []
+    year_end = pl.date(pl.col("year"), 12, 31)
+    for f in schema.fields():
+        c = pl.col(f.name)
+        label_zh, label_en = f.zh, f.en
+        if f.required:
+            rules.append(Rule("value.required", f.name, c.is_null(), f"必填字段“{label_zh}”为空", f"required field '{label_en}' is blank"))
+        if f.name not in present:
+            continue
+        if f.min is not None:
+            low = f.min
+            word_zh = "负数" if low == 0 else f"小于 {low:g}"
+            word_en = "negative" if low == 0 else f"below {low:g}"
+            rules.append(Rule("value.min", f.name, c < low, f"“{label_zh}”不能为{word_zh}", f"'{label_en}' must not be {word_en}"))
+        if f.max is not None:
+            rules.append(Rule("value.max", f.name, c > f.max, f"“{label_zh}”不能大于 {f.max:g}", f"'{label_en}' must not exceed {f.max:g}"))
+        if f.le_field:
+            other = schema.field(f.le_field)
+            rules.append(
+                Rule(
+                    "value.exceeds",
+                    f.name,
+                    c > pl.col(f.le_field),
+                    f"“{label_zh}”不能大于“{other.zh}”",
+                    f"'{label_en}' must not exceed '{other.en}'",
+                )
+            )
+        if f.type == "enum" and f.values:
+            rules.append(
+                Rule("value.enum", f.name, ~c.is_in(list(f.values)), f"“{label_zh}”应为 {'/'.join(f.values)} 之一", f"'{label_en}' must be one of {', '.join(f.values)}")
+            )
+        if f.type == "list":
+            rules.append(
+                Rule(
+                    "value.sector",
+                    f.name,
+                    c.list.eval(pl.element().str.starts_with("\x00")).list.any(),
+                    f"“{label_zh}”含未知领域（可用：{', '.join(schema.norms().frontier_sectors)}）",
+                    f"'{label_en}' has an unknown sector (allowed: {', '.join(schema.norms().frontier_sectors)})",
+                )
+            )
+        if f.check == "region":
+            rules.append(
+                Rule("value.region", f.name, ~codes.region_valid_expr(f.name), "行政区划代码应为6位数字且省级代码存在（GB/T 2260）", "division code must be 6 digits with an existing province prefix (GB/T 2260)")
+            )
+        if f.check == "industry":
+            rules.append(
+                Rule("value.industry", f.name, ~codes.industry_valid_expr(f.name), "行业代码应为门类字母加2至4位数字且大类属于该门类（GB/T 4754-2017）", "industry code must be a section letter plus 2-4 digits with a division of that section (GB/T 4754-2017)")
+            )
+        if f.check == "year_range":
+            top = schema.current_year()
+            rules.append(Rule("value.year", f.name, ~c.is_between(1990, top), f"年度应在 1990–{top} 之间", f"year must be between 1990 and {top}"))
+        if f.check == "not_after_year_end":
+            rules.append(Rule("value.established", f.name, c > year_end, "成立日期晚于该年度末", "date established is after the end of the fiscal year"))
+    return rules
+
+
+def _problem_rows(frame: pl.DataFrame, mask: pl.Series, raw_col: str | None) -> pl.DataFrame:
+    cols = [ROW] + ([raw_col] if raw_col and raw_col in frame.columns else [])
+    return frame.filter(mask).select(cols)
+
+
+@dataclass
+class Validated:
+    frame: pl.DataFrame  # typed, schema order, sorted by input row
+    rows: pl.Series  # user-visible row numbers, aligned with frame
+
+
+def validate_raw(raw: RawTable) -> Validated:
+    """Type and check a named raw table. Raises InputError with every problem found."""
+    frame, file = raw.frame, raw.file
+    dtypes = dict(frame.schema)
+    present = set(frame.columns) - {ROW}
+    typed = []
+    for f in schema.fields():
+        if f.name in present:
+            typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
+        else:
+            typed.append(pl.lit(None, dtype=f.dtype).alias(f"__typed_{f.name}"))
+    work = frame.with_columns(typed)
+
+    problems: list[Problem] = []
+    total = 0
+
+    def collect(mask: pl.Series, code: str, fld: str, zh: str, en: str, show: str | None) -> None:
+        nonlocal total
+        count = int(mask.sum())
+        if not count:
+            return
+        total += count
+        room = MAX_LISTED_PROBLEMS - len(problems)
+        if room <= 0:
+            return
+        rows = _problem_rows(work, mask, show).head(room)
+        values = rows[show].to_list() if show and show in rows.columns else [None] * rows.height
+        for r, v in zip(rows[ROW].to_list(), values):
+            problems.append(Problem(code, zh, en, file=file, row=r, field=fld, value=v))
+
+    # 1. cells that do not parse
+    parse_checks = []
+    for f in schema.fields():
+        if f.name in present:
+            bad = _bad_parse(f, dtypes[f.name])
+            if bad is not None:
+                parse_checks.append((f, bad.alias(f"__bad_{f.name}")))
+    if parse_checks:
+        masks = work.select([b for _, b in parse_checks])
+        for (f, _), mask in zip(parse_checks, masks.iter_columns()):
+            zh, en = TYPE_WORDS[f.type]
+            collect(mask.fill_null(False), "value.type", f.name, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f.name)
+
+    # 2. rules on typed values (a cell that failed to parse is not reported twice)
+    typed_view = work.select([ROW] + [pl.col(f"__typed_{f.name}").alias(f.name) for f in schema.fields()])
+    rules = _rules(present)
+    masks = typed_view.select([r.bad.fill_null(False).alias(f"__r{i}") for i, r in enumerate(rules)])
+    parse_failed = {f.name for f, _ in parse_checks}
+    for rule, mask in zip(rules, masks.iter_columns()):
+        if rule.code == "value.required" and rule.field in parse_failed:
+            mask = mask & ~work[f"__bad_{rule.field}"] if f"__bad_{rule.field}" in work.columns else mask
+        collect(mask, rule.code, rule.field, rule.zh, rule.en, rule.field if rule.field in frame.columns else None)
+
+    # 3. USCC check character (vectorised, GB 32100-2015)
+    if "uscc" in present:
+        uscc = typed_view["uscc"]
+        bad = pl.Series(~codes.uscc_valid_mask(uscc))
+        if bad.any():
+            rows = typed_view.filter(bad).select(ROW, "uscc").head(max(MAX_LISTED_PROBLEMS - len(problems), 0))
+            total += int(bad.sum())
+            for r, code in rows.iter_rows():
+                why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
+                problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
+
+    # 4. (uscc, year) must be unique
+    if {"uscc", "year"} <= present:
+        dup = typed_view.select((pl.struct("uscc", "year").is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null()).alias("d"))["d"]
+        if dup.any():
+            rows = typed_view.filter(dup).select(ROW, "uscc", "year").sort(["uscc", "year", ROW])
+            total += rows.height
+            for r, code, year in rows.head(max(MAX_LISTED_PROBLEMS - len(problems), 0)).iter_rows():
+                problems.append(
+                    Problem("key.duplicate", f"统一社会信用代码与年度重复（{code}，{year}）", f"duplicate (uscc, year) ({code}, {year})", file=file, row=r, field="uscc", value=code)
+                )
+
+    if total:
+        problems.sort(key=lambda p: (p.row or 0, p.field or ""))
+        if total > len(problems):
+            problems.append(
+                Problem("more", f"另有 {total - len(problems)} 个问题未列出", f"{total - len(problems)} more problems not listed", file=file)
+            )
+        raise InputError(problems)
+    return Validated(typed_view.drop(ROW), typed_view[ROW])
+
+
+def load_facts(path: Path | str, sheet: str | None = None) -> pl.DataFrame:
+    """Read and validate a fact file (CSV/XLSX/Parquet, Chinese or English headers)."""
+    frame, label = read_table(path, sheet)
+    return validate_raw(name_columns(frame, label)).frame
+
+
+def check_facts(frame: pl.DataFrame, file: str = "<table>") -> pl.DataFrame:
+    """Validate an in-memory frame with field-name columns (e.g. from the API or synth)."""
+    with_rows = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return validate_raw(name_columns(with_rows, file)).frame

@@ -1,0 +1,1 @@
+"""Pack files (versioned YAML rule data) and the expression compiler shared by every engine."""

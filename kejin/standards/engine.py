@@ -1,0 +1,421 @@
+"""The standards engine: a whole table of enterprise-years through a pack, at once.
+
+For each pack it compiles one set of Polars expressions and evaluates them over the table:
+each indicator's value and points (as a band [lo, hi] — an unknown input widens the band, it is
+never read as zero), the total, every gate and route, the verdict with the reason that decided
+it, and the gap to the next tier. A single firm goes through exactly the same code as a
+one-firm table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from kejin.facts import schema
+from kejin.rules import expr as ex
+from kejin.rules.lags import with_lags
+from kejin.standards.pack import Condition, Indicator, Scale, StandardPack, Tier
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "not_evaluable"
+ID_COLUMNS = ["uscc", "name", "year"]
+
+
+def _true(e: pl.Expr) -> pl.Expr:
+    return e.fill_null(False)
+
+
+def _maybe(e: pl.Expr) -> pl.Expr:
+    return e.fill_null(True)
+
+
+def tier_test(tier: Tier, value: pl.Expr | None, compiler: ex.Compiler) -> pl.Expr:
+    """The boolean (nullable) test of a tier; the catch-all is always true."""
+    test = tier.test
+    if test is None:
+        return pl.lit(True)
+    op, operand = test
+    if op == "when":
+        return compiler.compile(str(operand)).cast(pl.Boolean)
+    assert value is not None
+    threshold = float(operand)
+    shift = {"ge": -1.0, "gt": 1.0, "le": 1.0, "lt": -1.0}[op] * ex.TOLERANCE * abs(threshold)
+    return getattr(value, op)(threshold + shift)
+
+
+def _col(*parts: str) -> str:
+    return "__".join(parts)
+
+
+def scale_inputs(ind: Indicator, scale: Scale, compiler: ex.Compiler) -> dict[str, pl.Expr]:
+    """Stage 1: the scale's value and each tier test, as columns (keeps expression trees small)."""
+    cols: dict[str, pl.Expr] = {}
+    value = compiler.compile(scale.value).cast(pl.Float64) if scale.value else None
+    if value is not None:
+        cols[_col("v", ind.id, scale.id)] = value
+    vref = pl.col(_col("v", ind.id, scale.id)) if value is not None else None
+    for i, t in enumerate(scale.tiers[:-1]):
+        cols[_col("t", ind.id, scale.id, str(i))] = tier_test(t, vref, compiler)
+    return cols
+
+
+@dataclass
+class ScaleExprs:
+    lo: pl.Expr
+    hi: pl.Expr
+    tier_index: pl.Expr  # the tier the firm is surely in (blank when unknown)
+
+
+def scale_band(ind: Indicator, scale: Scale) -> ScaleExprs:
+    """Stage 2: points band of a scale from its stage-1 columns."""
+    if scale.points_from_value:
+        assert scale.max_points is not None
+        value = pl.col(_col("v", ind.id, scale.id))
+        top = float(scale.max_points)
+        clipped = value.clip(0.0, top)
+        lo = pl.when(value.is_null()).then(0.0).otherwise(clipped)
+        hi = pl.when(value.is_null()).then(top).otherwise(clipped)
+        return ScaleExprs(lo, hi, pl.lit(None, dtype=pl.Int32))
+    last = len(scale.tiers) - 1
+    b_lo, b_hi = scale.tiers[last].band
+    lo, hi, idx = pl.lit(float(b_lo)), pl.lit(float(b_hi)), pl.lit(last, dtype=pl.Int32)
+    sure = pl.lit(True)
+    for i in reversed(range(last)):
+        test = pl.col(_col("t", ind.id, scale.id, str(i)))
+        t_lo, t_hi = scale.tiers[i].band
+        lo = pl.when(_true(test)).then(float(t_lo)).otherwise(lo)
+        hi = pl.when(_maybe(test)).then(float(t_hi)).otherwise(hi)
+        idx = pl.when(_true(test)).then(pl.lit(i, dtype=pl.Int32)).otherwise(idx)
+    for i in range(last):
+        sure = sure & pl.col(_col("t", ind.id, scale.id, str(i))).is_not_null()
+    # the firm is surely in tier idx only if the tests above it are known (or the band is tight)
+    certain = pl.when(sure | (lo == hi)).then(idx).otherwise(None)
+    return ScaleExprs(lo, hi, certain)
+
+
+def _threshold(lo: pl.Expr, hi: pl.Expr, ge: float | None, gt: float | None) -> pl.Expr:
+    if ge is not None:
+        return pl.when(lo >= ge).then(True).when(hi < ge).then(False).otherwise(None)
+    return pl.when(lo > gt).then(True).when(hi <= gt).then(False).otherwise(None)
+
+
+def _all(parts: list[pl.Expr]) -> pl.Expr:
+    out = pl.lit(True)
+    for p in parts:
+        out = out & p
+    return out
+
+
+def _any(parts: list[pl.Expr]) -> pl.Expr:
+    out = pl.lit(False)
+    for p in parts:
+        out = out | p
+    return out
+
+
+def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler | None = None) -> pl.LazyFrame:
+    """Add every verdict column of ``pack`` to a prepared (lagged) frame, in three stages."""
+    compiler = compiler or ex.Compiler(pack.derived)
+    # stage 1: values, then tier tests and conditions
+    values: dict[str, pl.Expr] = {}
+    stage1: dict[str, pl.Expr] = {}
+    for ind in pack.indicators:
+        for sc in ind.scales:
+            for k, e in scale_inputs(ind, sc, compiler).items():
+                (values if k.startswith("v__") else stage1)[k] = e
+    frame = frame.with_columns(**values)
+    for g in pack.verdict.gates:
+        stage1[f"gate__{g.id}"] = compiler.compile(g.when).cast(pl.Boolean)
+    for r in pack.verdict.routes:
+        for c in r.all:
+            stage1[f"cond__{r.id}__{c.id}"] = compiler.compile(c.when).cast(pl.Boolean)
+    frame = frame.with_columns(**stage1)
+
+    # stage 2: points bands, group sub-totals, total
+    stage2: dict[str, pl.Expr] = {}
+    for ind in pack.indicators:
+        bands = [scale_band(ind, sc) for sc in ind.scales]
+        for sc, b in zip(ind.scales, bands):
+            if ind.alternatives:
+                stage2[_col("p", ind.id, sc.id, "lo")] = b.lo
+            stage2[_col("idx", ind.id, sc.id)] = b.tier_index
+        if ind.scales[0].value:
+            stage2[f"{ind.id}__value"] = pl.col(_col("v", ind.id, ind.scales[0].id))
+        stage2[f"{ind.id}__lo"] = pl.max_horizontal([b.lo for b in bands]) if len(bands) > 1 else bands[0].lo
+        stage2[f"{ind.id}__hi"] = pl.max_horizontal([b.hi for b in bands]) if len(bands) > 1 else bands[0].hi
+    frame = frame.with_columns(**stage2)
+
+    stage3: dict[str, pl.Expr] = {}
+    grouped: set[str] = set()
+    group_cols = []
+    for g in pack.groups:
+        members = [i.id for i in pack.indicators if i.group == g.id]
+        grouped |= set(members)
+        g_lo = pl.sum_horizontal([pl.col(f"{m}__lo") for m in members]) if members else pl.lit(0.0)
+        g_hi = pl.sum_horizontal([pl.col(f"{m}__hi") for m in members]) if members else pl.lit(0.0)
+        if g.cap is not None:
+            g_lo, g_hi = g_lo.clip(upper_bound=g.cap), g_hi.clip(upper_bound=g.cap)
+        stage3[f"group__{g.id}__lo"], stage3[f"group__{g.id}__hi"] = g_lo, g_hi
+        group_cols.append(g.id)
+    lo_parts = [stage3[f"group__{g}__lo"] for g in group_cols] + [pl.col(f"{i.id}__lo") for i in pack.indicators if i.id not in grouped]
+    hi_parts = [stage3[f"group__{g}__hi"] for g in group_cols] + [pl.col(f"{i.id}__hi") for i in pack.indicators if i.id not in grouped]
+    stage3["total_lo"] = pl.sum_horizontal(lo_parts) if lo_parts else pl.lit(None, dtype=pl.Float64)
+    stage3["total_hi"] = pl.sum_horizontal(hi_parts) if hi_parts else pl.lit(None, dtype=pl.Float64)
+    frame = frame.with_columns(**stage3)
+
+    # stage 4: routes and the verdict
+    stage4: dict[str, pl.Expr] = {}
+    routes = []
+    for r in pack.verdict.routes:
+        parts = [pl.col(f"cond__{r.id}__{c.id}") for c in r.all]
+        if r.kind == "score":
+            assert r.min_total is not None
+            parts.append(_threshold(pl.col("total_lo"), pl.col("total_hi"), r.min_total.ge, r.min_total.gt))
+            for m in r.indicator_minimums:
+                parts.append(_threshold(pl.col(f"{m.indicator}__lo"), pl.col(f"{m.indicator}__hi"), m.ge, m.gt))
+            for gm in r.group_minimums:
+                parts.append(_threshold(pl.col(f"group__{gm.group}__lo"), pl.col(f"group__{gm.group}__hi"), gm.ge, None))
+        stage4[f"route__{r.id}"] = _all(parts)
+        routes.append(r)
+    frame = frame.with_columns(**stage4)
+    gates = [pl.col(f"gate__{g.id}") for g in pack.verdict.gates]
+    passed = _all(gates) & _any([pl.col(f"route__{r.id}") for r in routes])
+    frame = frame.with_columns(passed.alias("passed"))
+    winner = pl.lit(None, dtype=pl.String)
+    for r in reversed(routes):
+        winner = pl.when(_true(pl.col(f"route__{r.id}"))).then(pl.lit(f"route:{r.id}")).otherwise(winner)
+    loser = pl.lit("routes:none")
+    for g in reversed(pack.verdict.gates):
+        loser = pl.when(pl.col(f"gate__{g.id}").fill_null(True).not_()).then(pl.lit(f"gate:{g.id}")).otherwise(loser)
+    p = pl.col("passed")
+    decided = pl.when(p.is_null()).then(pl.lit("missing")).when(p).then(winner).otherwise(loser)
+    return frame.with_columns(decided.alias("decided_by"))
+
+
+def missing_expr(pack: StandardPack) -> pl.Expr:
+    """Names of the inputs (with the year they belong to) that are blank on a row."""
+    parts = []
+    for use in sorted(pack.uses(), key=lambda u: (u.lag, u.name)):
+        if use.name.startswith("__"):
+            continue
+        col = ex.lag_column(use.name, use.lag)
+        label = use.name if use.lag == 0 else f"{use.name}@t-{use.lag}"
+        parts.append(pl.when(pl.col(col).is_null()).then(pl.lit(label)))
+    if not parts:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list(parts).list.drop_nulls()
+
+
+# ------------------------------------------------------------------ gaps
+def _granule(lever: str) -> float:
+    return 1.0 if schema.field(lever).type == "int" else 0.01
+
+
+def _peel(source: str, op: str, target: float) -> tuple[str, float]:
+    """Undo outer monotone steps (``- c``, ``+ c``, ``** c``) so the rest can be solved as affine."""
+    import ast
+
+    node = ex.parse(source)
+    while True:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            c = ex._number(node.right)
+            if c is not None:
+                target = target - c if isinstance(node.op, ast.Add) else target + c
+                node = node.left
+                continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            c = ex._number(node.right)
+            if c is not None and c > 0 and target >= 0:
+                target = target ** (1.0 / c)
+                node = node.left
+                continue
+        break
+    return ast.unparse(node), target
+
+
+_OPS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, lever: str, name: str) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr]]:
+    """Two stages of columns giving the lever value at which ``value op target`` first holds.
+
+    The value (after peeling outer monotone steps) must be affine in the lever: it is probed at
+    lever = 0, 1, 2 and solved exactly; the answer is rounded to the lever's unit (1, or one fen)
+    and checked with the real rule, moving one unit further if rounding fell short. Rows where
+    the value is not affine in the lever (or does not move with it) get a blank.
+    """
+    inner, t = _peel(value_src, op, target)
+    probes = [
+        ex.Compiler(compiler.derived, {**compiler.overrides, lever: pl.lit(x)}).compile(inner).cast(pl.Float64)
+        for x in (0.0, 1.0, 2.0)
+    ]
+    v0, v1, v2 = probes
+    slope = v1 - v0
+    affine = ((v2 - v1) - slope).abs() <= 1e-9 * (slope.abs() + 1e-12)
+    g = _granule(lever)
+    up_needed = (slope > 0) == (op in ("ge", "gt"))
+    scaled = ((t - v0) / slope) / g
+    candidate = pl.when(up_needed).then((scaled - 1e-9).ceil()).otherwise((scaled + 1e-9).floor()) * g
+    candidate = candidate.round(0 if g == 1.0 else 2)
+    first = {f"{name}__cand": pl.when(affine & (slope != 0)).then(candidate).otherwise(None),
+             f"{name}__up": up_needed}
+    check = ex.Compiler(compiler.derived, {**compiler.overrides, lever: pl.col(f"{name}__cand")}).compile(
+        f"({value_src}) {_OPS[op]} {target!r}"
+    )
+    step = pl.when(pl.col(f"{name}__up")).then(g).otherwise(-g)
+    cand = pl.col(f"{name}__cand")
+    second = {name: pl.when(_true(check)).then(cand).otherwise(cand + step)}
+    return first, second
+
+
+def feasible(lever: str, value: pl.Expr) -> pl.Expr:
+    """The changed lever must still be a valid fact (within its bounds and its bounding field)."""
+    f = schema.field(lever)
+    ok = value.is_not_null()
+    if f.min is not None:
+        ok = ok & (value >= f.min)
+    if f.max is not None:
+        ok = ok & (value <= f.max)
+    if f.le_field:
+        ok = ok & (value <= pl.col(f.le_field))
+    return ok
+
+
+@dataclass
+class GapSpec:
+    indicator: Indicator
+    scale: Scale
+    lever: str
+
+    @property
+    def key(self) -> str:
+        base = f"gap__{self.indicator.id}"
+        if self.indicator.alternatives:
+            base += f"__{self.scale.id}"
+        return f"{base}__{self.lever}"
+
+
+def gap_specs(pack: StandardPack) -> list[GapSpec]:
+    return [GapSpec(ind, sc, lever) for ind in pack.indicators for sc in ind.scales for lever in sc.levers]
+
+
+def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[dict, dict, dict[int, pl.Expr]]:
+    """Stage columns solving each tier of a scale for the lever; returns stage1, stage2, tier→expr."""
+    s1: dict[str, pl.Expr] = {}
+    s2: dict[str, pl.Expr] = {}
+    per_tier: dict[int, pl.Expr] = {}
+    sc, lever = spec.scale, spec.lever
+    for i, tier in enumerate(sc.tiers[:-1]):
+        op, operand = tier.test  # type: ignore[misc]
+        name = f"{spec.key}__tier{i}"
+        if op != "when":
+            a, b = solve_stage(compiler, str(sc.value), op, float(operand), lever, name)
+            s1.update(a)
+            s2.update(b)
+            per_tier[i] = pl.col(name)
+            continue
+        parts = ex.comparison_parts(str(operand))
+        if not parts or not any(lever in ex.names_in(src) for src, _, _ in parts):
+            continue
+        needed: pl.Expr | None = None
+        others_ok = pl.lit(True)
+        for j, (src, pop, number) in enumerate(parts):
+            holds = _true(compiler.compile(f"({src}) {_OPS[pop]} {number!r}")) if pop in _OPS else pl.lit(False)
+            if lever in ex.names_in(src) and pop in _OPS:
+                a, b = solve_stage(compiler, src, pop, number, lever, f"{name}_{j}")
+                s1.update(a)
+                s2.update(b)
+                sol = pl.when(holds).then(pl.col(lever).cast(pl.Float64)).otherwise(pl.col(f"{name}_{j}"))
+                needed = sol if needed is None else pl.max_horizontal([needed, sol])
+            else:
+                others_ok = others_ok & holds
+        if needed is not None:
+            per_tier[i] = pl.when(others_ok).then(needed).otherwise(None)
+    return s1, s2, per_tier
+
+
+def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, flips: bool = True) -> pl.LazyFrame:
+    """Add, per lever of each indicator: the value needed for the nearest better tier, its points,
+    and (optionally) whether that change alone turns the verdict into a pass."""
+    specs = gap_specs(pack)
+    s1: dict[str, pl.Expr] = {}
+    s2: dict[str, pl.Expr] = {}
+    chooser: dict[str, pl.Expr] = {}
+    for spec in specs:
+        a, b, per_tier = _tier_solutions(spec, compiler)
+        s1.update(a)
+        s2.update(b)
+        sc = spec.scale
+        cur_idx = pl.col(_col("idx", spec.indicator.id, sc.id))
+        cur_pts = pl.col(f"{spec.indicator.id}__lo")
+        target = pl.lit(None, dtype=pl.Float64)
+        points = pl.lit(None, dtype=pl.Float64)
+        # later (lower, nearer) tiers overwrite earlier ones: the nearest better tier wins
+        for i, sol in per_tier.items():
+            better = _true((cur_idx > i) & (pl.lit(float(sc.tiers[i].band[0])) > cur_pts))
+            ok = better & feasible(spec.lever, sol)
+            target = pl.when(ok).then(sol).otherwise(target)
+            points = pl.when(ok).then(pl.lit(float(sc.tiers[i].band[0]))).otherwise(points)
+        chooser[f"{spec.key}__to"] = target
+        chooser[f"{spec.key}__points"] = points
+    if s1:
+        frame = frame.with_columns(**s1).with_columns(**s2)
+    frame = frame.with_columns(**chooser).drop([*s1, *s2]).collect().lazy()
+    if flips and specs:
+        # re-run the same rules with the one fact changed; materialised so plans stay small
+        flip_cols = []
+        for spec in specs:
+            to = pl.col(f"{spec.key}__to")
+            changed = verdict_frame(frame.with_columns(to.fill_null(pl.col(spec.lever)).alias(spec.lever)), pack)
+            new_passed = changed.select(pl.col("passed")).collect().to_series()
+            flip_cols.append(new_passed.alias(f"{spec.key}__newpass"))
+        frame = frame.with_columns(flip_cols).with_columns(
+            [
+                pl.when(pl.col(f"{s.key}__to").is_null())
+                .then(None)
+                .otherwise(_true(pl.col(f"{s.key}__newpass")) & ~_true(pl.col("passed")))
+                .alias(f"{s.key}__flips")
+                for s in specs
+            ]
+        ).drop([f"{s.key}__newpass" for s in specs])
+    return frame
+
+
+# ------------------------------------------------------------------ evaluation
+def prepare(facts: pl.DataFrame, packs: list[StandardPack]) -> pl.DataFrame:
+    needed: set[ex.Use] = set()
+    for p in packs:
+        needed |= p.uses()
+    return with_lags(facts, needed)
+
+
+def evaluate_pack(
+    prepared: pl.DataFrame, pack: StandardPack, gaps: bool = True, flips: bool = True, year: int | None = None
+) -> pl.DataFrame:
+    """Evaluate one pack over a prepared (lagged, sorted) table. One row per enterprise-year."""
+    compiler = ex.Compiler(pack.derived)
+    base = prepared.lazy()
+    frame = verdict_frame(base, pack, compiler).collect().lazy()
+    if gaps:
+        frame = gap_frame(frame, pack, compiler, flips=flips)
+    if year is not None:
+        frame = frame.filter(pl.col("year") == year)
+    passed = pl.col("passed")
+    status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
+    keep = [c for c in frame.collect_schema().names() if c not in set(prepared.columns) - set(ID_COLUMNS) and not c.startswith(("v__", "t__", "p__", "idx__"))]
+    out = frame.select(
+        *keep,
+        status.alias("status"),
+        pl.when(passed.is_null()).then(missing_expr(pack)).otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("missing"),
+    )
+    return out.collect()
+
+
+def evaluate(
+    facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True, flips: bool = True, year: int | None = None
+) -> dict[str, pl.DataFrame]:
+    """Evaluate several packs over one validated fact table (lags prepared once)."""
+    prepared = prepare(facts, packs)
+    return {p.ref: evaluate_pack(prepared, p, gaps=gaps, flips=flips, year=year) for p in packs}

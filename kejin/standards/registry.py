@@ -1,0 +1,61 @@
+"""Finding standard packs by id and version."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from kejin.errors import NotFoundError, Problem
+from kejin.standards.pack import StandardPack, load_pack
+
+PACK_DIR = Path(__file__).resolve().parent.parent / "packs" / "standards"
+
+
+def pack_files(root: Path = PACK_DIR) -> list[Path]:
+    return sorted(p for p in root.glob("*/*.yaml") if not p.name.endswith(".tests.yaml"))
+
+
+@lru_cache(maxsize=None)
+def _load(path: str) -> StandardPack:
+    return load_pack(path)
+
+
+def all_versions(root: Path = PACK_DIR) -> list[StandardPack]:
+    return [_load(str(p)) for p in pack_files(root)]
+
+
+def latest(packs: list[StandardPack], on: date | None = None) -> list[StandardPack]:
+    """The version of each pack in force on ``on`` (default: the newest version)."""
+    by_id: dict[str, StandardPack] = {}
+    for p in sorted(packs, key=lambda p: p.effective.from_):
+        if on is not None and not p.effective.covers(on):
+            continue
+        by_id[p.id] = p
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def resolve(spec: str, root: Path = PACK_DIR) -> list[StandardPack]:
+    """``all``, ``ID``, ``ID@VERSION`` or a comma-separated list of these; or a path to a pack file."""
+    packs = all_versions(root)
+    out: list[StandardPack] = []
+    for part in [s.strip() for s in spec.split(",") if s.strip()]:
+        if part == "all":
+            out.extend(latest(packs))
+            continue
+        if part.endswith((".yaml", ".yml")) and Path(part).exists():
+            out.append(load_pack(part))
+            continue
+        pid, _, version = part.partition("@")
+        found = [p for p in packs if p.id == pid and (not version or p.version == version)]
+        if not found:
+            known = ", ".join(sorted({f"{p.id}@{p.version}" for p in packs}))
+            raise NotFoundError(
+                Problem(
+                    "pack.unknown",
+                    f"未知的规则包“{part}”（可用：{known}）",
+                    f"unknown pack '{part}' (available: {known})",
+                )
+            )
+        out.append(max(found, key=lambda p: p.effective.from_))
+    return out

@@ -1,0 +1,177 @@
+"""Turning engine frames into what people read: JSON records, reasons, gap sentences, tables."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import polars as pl
+
+from kejin.facts import schema
+from kejin.standards.engine import gap_specs
+from kejin.standards.pack import StandardPack
+
+STATUS_TEXT = {
+    "pass": ("符合", "pass"),
+    "fail": ("不符合", "fail"),
+    "not_evaluable": ("无法评价", "not evaluable"),
+}
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        return int(v) if v.is_integer() else round(v, 6)
+    return v
+
+
+def fmt_change(lever: str, current: float | None, needed: float) -> tuple[str, str]:
+    f = schema.field(lever)
+    cur = current or 0.0
+    delta = needed - cur
+    sign = "+" if delta >= 0 else "−"
+    if f.type == "amount":
+        amount = f"¥{abs(delta):,.2f}"
+        return f"{f.zh} {sign}{amount}", f"{f.en} {sign}{amount}"
+    return f"{f.zh} {sign}{abs(delta):g}", f"{f.en} {sign}{abs(delta):g}"
+
+
+def reason(pack: StandardPack, row: dict[str, Any]) -> dict[str, str]:
+    decided = row["decided_by"]
+    if decided.startswith("route:"):
+        rid = decided.split(":", 1)[1]
+        route = next(r for r in pack.verdict.routes if r.id == rid)
+        return {"code": decided, "zh": f"符合：{route.name.zh}", "en": f"pass: {route.name.en}"}
+    if decided.startswith("gate:"):
+        gid = decided.split(":", 1)[1]
+        gate = next(g for g in pack.verdict.gates if g.id == gid)
+        return {"code": decided, "zh": f"不符合条件：{gate.name.zh}", "en": f"fails condition: {gate.name.en}"}
+    if decided == "missing":
+        missing = ", ".join(row.get("missing") or []) or "—"
+        return {"code": decided, "zh": f"无法评价：缺少 {missing}", "en": f"not evaluable: missing {missing}"}
+    parts_zh, parts_en = [], []
+    for r in pack.verdict.routes:
+        if r.kind == "score":
+            lo, hi = row.get("total_lo"), row.get("total_hi")
+            total = f"{_num(lo)}" if lo == hi else f"{_num(lo)}–{_num(hi)}"
+            parts_zh.append(f"得分 {total}，未达到“{r.name.zh}”")
+            parts_en.append(f"score {total} does not meet '{r.name.en}'")
+        else:
+            failed = [c for c in r.all if row.get(f"cond__{r.id}__{c.id}") is False]
+            if failed and r.kind == "conditions":
+                parts_zh.append(f"{r.id}：{failed[0].name.zh} 未满足")
+                parts_en.append(f"{r.id}: {failed[0].name.en} not met")
+    if not parts_zh:
+        parts_zh, parts_en = ["不满足任一认定路径"], ["no route to qualify is met"]
+    return {"code": decided, "zh": "；".join(parts_zh), "en": "; ".join(parts_en)}
+
+
+def gaps_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The gap list of one row: for each lever, the smallest change to the next tier (best alternative)."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for spec in gap_specs(pack):
+        to = row.get(f"{spec.key}__to")
+        if to is None:
+            continue
+        current = row.get(spec.lever)
+        change = to - (current or 0.0)
+        key = (spec.indicator.id, spec.lever)
+        if key in best and abs(best[key]["change"]) <= abs(change):
+            continue
+        zh, en = fmt_change(spec.lever, current, to)
+        points_to = _num(row.get(f"{spec.key}__points"))
+        flips = row.get(f"{spec.key}__flips")
+        best[key] = {
+            "indicator": spec.indicator.id,
+            "via": spec.scale.id if spec.indicator.alternatives else None,
+            "lever": spec.lever,
+            "current": _num(current),
+            "needed": _num(to),
+            "change": _num(change),
+            "points_from": _num(row.get(f"{spec.indicator.id}__lo")),
+            "points_to": points_to,
+            "flips_verdict": flips,
+            "zh": f"{zh} → {spec.indicator.name.zh} {points_to} 分" + ("，即可通过认定" if flips else ""),
+            "en": f"{en} → {spec.indicator.name.en} {points_to} points" + (", which alone turns the verdict to pass" if flips else ""),
+        }
+    return sorted(best.values(), key=lambda g: (not g["flips_verdict"], g["indicator"]))
+
+
+def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for ind in pack.indicators:
+        lo, hi = row.get(f"{ind.id}__lo"), row.get(f"{ind.id}__hi")
+        out.append(
+            {
+                "id": ind.id,
+                "name_zh": ind.name.zh,
+                "name_en": ind.name.en,
+                "group": ind.group,
+                "value": _num(row.get(f"{ind.id}__value")),
+                "points": _num(lo) if lo == hi else None,
+                "points_band": [_num(lo), _num(hi)],
+                "max_points": _num(ind.max_points),
+            }
+        )
+    return out
+
+
+def conditions_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for g in pack.verdict.gates:
+        out.append({"kind": "gate", "id": g.id, "name_zh": g.name.zh, "name_en": g.name.en, "met": row.get(f"gate__{g.id}")})
+    for r in pack.verdict.routes:
+        out.append({"kind": f"route:{r.kind}", "id": r.id, "name_zh": r.name.zh, "name_en": r.name.en, "met": row.get(f"route__{r.id}")})
+    return out
+
+
+def records(pack: StandardPack, frame: pl.DataFrame) -> Iterator[dict[str, Any]]:
+    """One JSON-ready object per enterprise-year."""
+    for row in frame.iter_rows(named=True):
+        lo, hi = row.get("total_lo"), row.get("total_hi")
+        yield {
+            "uscc": row["uscc"],
+            "name": row["name"],
+            "year": row["year"],
+            "pack": pack.id,
+            "pack_version": pack.version,
+            "pack_sha256": pack.sha256,
+            "total": _num(lo) if lo == hi else None,
+            "total_band": None if lo is None else [_num(lo), _num(hi)],
+            "max_total": _num(pack.max_total) if pack.indicators else None,
+            "passed": row["passed"],
+            "status": row["status"],
+            "decided_by": row["decided_by"],
+            "reason": reason(pack, row),
+            "missing": row.get("missing") or [],
+            "indicators": indicators_of(pack, row),
+            "conditions": conditions_of(pack, row),
+            "gaps": gaps_of(pack, row),
+        }
+
+
+def flat(pack: StandardPack, frame: pl.DataFrame) -> pl.DataFrame:
+    """The columnar export (CSV): one row per enterprise-year and pack, points per indicator."""
+    cols = [
+        pl.col("uscc"),
+        pl.col("name"),
+        pl.col("year"),
+        pl.lit(pack.id).alias("pack"),
+        pl.lit(pack.version).alias("pack_version"),
+        pl.when(pl.col("total_lo") == pl.col("total_hi")).then(pl.col("total_lo")).otherwise(None).alias("total"),
+        pl.col("total_lo"),
+        pl.col("total_hi"),
+        pl.col("passed"),
+        pl.col("status"),
+        pl.col("decided_by"),
+        pl.col("missing").list.join(";").alias("missing"),
+    ]
+    for ind in pack.indicators:
+        cols.append(
+            pl.when(pl.col(f"{ind.id}__lo") == pl.col(f"{ind.id}__hi")).then(pl.col(f"{ind.id}__lo")).otherwise(None).alias(f"points.{ind.id}")
+        )
+    gap_cols = [c for c in frame.columns if c.startswith("gap__") and c.endswith("__to")]
+    for c in gap_cols:
+        cols.append(pl.col(c).alias("gap." + c[5:-4].replace("__", ".")))
+    return frame.select(cols)
