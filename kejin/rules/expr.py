@@ -52,7 +52,7 @@ _CMP = {
 }
 
 
-TOLERANCE = 1e-9
+TOLERANCE = 1e-12
 # which way the tolerance moves each comparison's constant so that exact boundary values pass
 _TOLERANT = {ast.GtE: -1.0, ast.Gt: 1.0, ast.LtE: 1.0, ast.Lt: -1.0}
 
@@ -229,7 +229,7 @@ class Compiler:
                 right = self._c(comparator, shift)
                 constant = _number(comparator)
                 if constant is not None and type(op) in _TOLERANT:
-                    # amounts carry fen; a relative 1e-9 absorbs float noise (e.g. sums over
+                    # amounts carry fen; a relative 1e-12 absorbs float noise (e.g. sums over
                     # three years) without moving a boundary any real figure can sit on
                     right = pl.lit(constant + _TOLERANT[type(op)] * TOLERANCE * abs(constant))
                 part = getattr(left, _CMP[type(op)])(right)

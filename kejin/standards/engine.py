@@ -261,12 +261,17 @@ def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, l
     candidate = candidate.round(0 if g == 1.0 else 2)
     first = {f"{name}__cand": pl.when(affine & (slope != 0)).then(candidate).otherwise(None),
              f"{name}__up": up_needed}
-    check = ex.Compiler(compiler.derived, {**compiler.overrides, lever: pl.col(f"{name}__cand")}).compile(
-        f"({value_src}) {_OPS[op]} {target!r}"
-    )
     step = pl.when(pl.col(f"{name}__up")).then(g).otherwise(-g)
     cand = pl.col(f"{name}__cand")
-    second = {name: pl.when(_true(check)).then(cand).otherwise(cand + step)}
+    test = f"({value_src}) {_OPS[op]} {target!r}"
+
+    def holds(x: pl.Expr) -> pl.Expr:
+        return _true(ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(test))
+
+    # rounding can land one unit either side of the exact answer: take the smallest that holds
+    digits = 0 if g == 1.0 else 2
+    below, above = (cand - step).round(digits), (cand + step).round(digits)
+    second = {name: pl.when(holds(below)).then(below).when(holds(cand)).then(cand).otherwise(above)}
     return first, second
 
 
@@ -404,7 +409,9 @@ def evaluate_pack(
         frame = frame.filter(pl.col("year") == year)
     passed = pl.col("passed")
     status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
-    keep = [c for c in frame.collect_schema().names() if c not in set(prepared.columns) - set(ID_COLUMNS) and not c.startswith(("v__", "t__", "p__", "idx__"))]
+    levers = {spec.lever for spec in gap_specs(pack)} if gaps else set()
+    hidden = set(prepared.columns) - set(ID_COLUMNS) - levers
+    keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__", "idx__"))]
     out = frame.select(
         *keep,
         status.alias("status"),

@@ -1,0 +1,248 @@
+"""Fund performance for many funds at once: XIRR, TVPI, DPI, RVPI, the J-curve, KS-PME and Direct Alpha.
+
+Flows are signed from the investor's side (calls < 0, distributions > 0) in a frame with columns
+``fund_id, date, amount``; NAV marks are ``fund_id, date, nav``. Every figure is computed with
+column expressions and one call of the vectorised IRR engine, never a Python loop per fund.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from kejin.errors import InputError, Problem
+from kejin.funds.tables import Column, TableSpec, raise_if, read_typed
+from kejin.funds.xirr import IrrResult, IrrStatus, xirr_grouped
+from kejin.i18n import Text
+
+INDEX = TableSpec("index", Text(zh="指数", en="index"), (
+    Column("date", Text(zh="日期", en="date"), "date", required=True),
+    Column("level", Text(zh="指数点位", en="level"), "amount", required=True, minimum=1e-12, aliases=("close", "收盘")),
+))
+
+EPOCH_DAY = "__day"
+
+
+def irr_by_group(frame: pl.DataFrame, key: str | list[str]) -> pl.DataFrame:
+    """IRR of the flows ``date, amount`` of each group of ``key``; one row per group with
+    ``irr, irr_status, irr_note_zh, irr_note_en, irr_roots``."""
+    keys = [key] if isinstance(key, str) else key
+    groups = frame.select(keys).unique(maintain_order=False).sort(keys).with_row_index("__g")
+    work = (
+        frame.join(groups, on=keys, how="left")
+        .select(pl.col("__g").cast(pl.Int64), pl.col("date").cast(pl.Int32).cast(pl.Int64).alias(EPOCH_DAY), "amount")
+        .sort(["__g", EPOCH_DAY])
+    )
+    result = xirr_grouped(
+        work.get_column("__g").to_numpy(), work.get_column(EPOCH_DAY).to_numpy(),
+        work.get_column("amount").to_numpy(), groups.height,
+    )
+    return groups.drop("__g").hstack(irr_columns(result))
+
+
+def irr_columns(result: IrrResult) -> pl.DataFrame:
+    """The IRR result as columns; notes only where there is no single IRR."""
+    n = len(result.rate)
+    status = result.status
+    rate = np.where(status == IrrStatus.UNIQUE, result.rate, np.nan)
+    names = np.array([s.name.lower() for s in IrrStatus])[status]
+    notes_zh: list[str | None] = [None] * n
+    notes_en: list[str | None] = [None] * n
+    roots: list[list[float] | None] = [None] * n
+    for i in np.flatnonzero(status != IrrStatus.UNIQUE):  # only the exceptions get a Python-level note
+        note = result.note(int(i))
+        notes_zh[i], notes_en[i] = note.zh, note.en
+        if status[i] == IrrStatus.MULTIPLE:
+            roots[i] = list(result.roots[int(i)])
+    return pl.DataFrame(
+        {
+            "irr": pl.Series(rate, dtype=pl.Float64).fill_nan(None),
+            "irr_status": pl.Series(names, dtype=pl.String),
+            "irr_note_zh": pl.Series(notes_zh, dtype=pl.String),
+            "irr_note_en": pl.Series(notes_en, dtype=pl.String),
+            "irr_roots": pl.Series(roots, dtype=pl.List(pl.Float64)),
+        }
+    )
+
+
+def final_nav(navs: pl.DataFrame) -> pl.DataFrame:
+    """The latest NAV mark of each fund: ``fund_id, nav_date, nav``."""
+    return (
+        navs.sort(["fund_id", "date"])
+        .group_by("fund_id", maintain_order=True)
+        .agg(pl.col("date").last().alias("nav_date"), pl.col("nav").last())
+    )
+
+
+def with_terminal_nav(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
+    """The flows plus each fund's final NAV as a positive flow on its date (the IRR convention)."""
+    last = final_nav(navs).select("fund_id", pl.col("nav_date").alias("date"), pl.col("nav").alias("amount"))
+    return pl.concat([flows.select("fund_id", "date", "amount"), last], how="vertical_relaxed")
+
+
+def encode_ids(*columns: pl.Series) -> tuple[pl.Series, list[np.ndarray]]:
+    """Integer codes 0..k−1 for fund ids across several columns, numbered in sorted id order.
+    A categorical cast hashes each string once; no string join or sort over the flows."""
+    cats = [c.cast(pl.String).cast(pl.Categorical) for c in columns]
+    distinct = pl.concat([c.unique() for c in cats]).unique()
+    names = distinct.cast(pl.String).sort()
+    ordered = names.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    lookup = np.full(int(ordered.max()) + 1 if len(ordered) else 1, -1, dtype=np.int64)
+    lookup[ordered] = np.arange(len(ordered))
+    return names.alias("fund_id"), [lookup[c.to_physical().to_numpy().astype(np.int64)] for c in cats]
+
+
+def fund_metrics(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
+    """One row per fund: paid-in, distributed, NAV, DPI, RVPI, TVPI and IRR (with its status and note)."""
+    names, (fc, nc) = encode_ids(flows.get_column("fund_id"), navs.get_column("fund_id"))
+    k = len(names)
+    amount = flows.get_column("amount").to_numpy()
+    day = flows.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
+    paid_in = np.bincount(fc, weights=np.maximum(-amount, 0.0), minlength=k)
+    distributed = np.bincount(fc, weights=np.maximum(amount, 0.0), minlength=k)
+    spans = (
+        pl.DataFrame({"g": fc, "d": day}).group_by("g").agg(pl.col("d").min().alias("first"), pl.col("d").max().alias("last"),
+                                                           pl.len().alias("n"))
+    )
+    first, last, n_flows = (np.full(k, -1, dtype=np.int64) for _ in range(3))
+    g = spans.get_column("g").to_numpy()
+    first[g], last[g], n_flows[g] = (spans.get_column(c).to_numpy() for c in ("first", "last", "n"))
+    # the final NAV mark of each fund is its terminal value
+    nav_day = navs.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
+    nav_value = navs.get_column("nav").to_numpy()
+    order = np.lexsort((nav_day, nc))
+    is_last = np.ones(len(order), dtype=bool)
+    is_last[:-1] = nc[order][1:] != nc[order][:-1]
+    final = order[is_last]
+    nav = np.zeros(k)
+    nav_date = np.full(k, -1, dtype=np.int64)
+    nav[nc[final]] = nav_value[final]
+    nav_date[nc[final]] = nav_day[final]
+    irr = xirr_grouped(np.concatenate([fc, nc[final]]), np.concatenate([day, nav_day[final]]),
+                       np.concatenate([amount, nav_value[final]]), k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dpi = np.where(paid_in > 0, distributed / paid_in, np.nan)
+        rvpi = np.where(paid_in > 0, nav / paid_in, np.nan)
+
+    def as_date(days: np.ndarray) -> pl.Series:
+        return pl.Series(np.where(days >= 0, days, 0), dtype=pl.Int32).cast(pl.Date).set(pl.Series(days < 0), None)
+
+    return pl.DataFrame(
+        {
+            "fund_id": names,
+            "paid_in": paid_in,
+            "distributed": distributed,
+            "nav": nav,
+            "nav_date": as_date(nav_date),
+            "dpi": pl.Series(dpi).fill_nan(None),
+            "rvpi": pl.Series(rvpi).fill_nan(None),
+            "tvpi": pl.Series(dpi + rvpi).fill_nan(None),
+            "first_date": as_date(first),
+            "last_flow_date": as_date(last),
+            "n_flows": np.maximum(n_flows, 0),
+        }
+    ).hstack(irr_columns(irr))
+
+
+def jcurve(flows: pl.DataFrame, navs: pl.DataFrame, inception: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The fund's figures at every NAV date since inception: paid-in, distributed, NAV, DPI, TVPI and the
+    since-inception IRR with that NAV as terminal value. ``inception`` (fund_id, inception) sets age 0;
+    without it the first flow does."""
+    start = (
+        inception.select("fund_id", pl.col("inception").alias("start"))
+        if inception is not None
+        else flows.group_by("fund_id").agg(pl.col("date").min().alias("start"))
+    )
+    marks = navs.select("fund_id", pl.col("date").alias("as_of"), "nav").unique(["fund_id", "as_of"], keep="last")
+    upto = marks.join(flows.select("fund_id", "date", "amount"), on="fund_id", how="inner").filter(
+        pl.col("date") <= pl.col("as_of")
+    )
+    sums = upto.group_by(["fund_id", "as_of"]).agg(
+        (-pl.col("amount").clip(upper_bound=0)).sum().alias("paid_in"),
+        pl.col("amount").clip(lower_bound=0).sum().alias("distributed"),
+    )
+    series = pl.concat(
+        [
+            upto.select("fund_id", "as_of", "date", "amount"),
+            marks.select("fund_id", "as_of", pl.col("as_of").alias("date"), pl.col("nav").alias("amount")),
+        ],
+        how="vertical_relaxed",
+    )
+    irr = irr_by_group(series, ["fund_id", "as_of"]).select("fund_id", "as_of", "irr", "irr_status")
+    paid = pl.when(pl.col("paid_in") > 0).then(pl.col("paid_in")).otherwise(None)
+    return (
+        marks.join(sums, on=["fund_id", "as_of"], how="left")
+        .join(start, on="fund_id", how="left")
+        .with_columns(pl.col("paid_in").fill_null(0.0), pl.col("distributed").fill_null(0.0))
+        .with_columns(
+            ((pl.col("as_of") - pl.col("start")).dt.total_days() / 365.0).alias("age_years"),
+            (pl.col("distributed") / paid).alias("dpi"),
+            ((pl.col("distributed") + pl.col("nav")) / paid).alias("tvpi"),
+            (pl.col("distributed") + pl.col("nav") - pl.col("paid_in")).alias("net_value"),
+        )
+        .join(irr, on=["fund_id", "as_of"], how="left")
+        .drop("start")
+        .sort(["fund_id", "as_of"])
+    )
+
+
+def read_index(path) -> pl.DataFrame:
+    """A public-market index series ``date, level`` (levels > 0; one level per date)."""
+    frame, problems, file = read_typed(str(path), INDEX)
+    if not problems and frame.get_column("date").is_duplicated().any():
+        problems.append(Problem("index.duplicate", "指数有重复日期", "the index has a date twice", file=file, field="date"))
+    raise_if(problems)
+    return frame.drop("_row").sort("date")
+
+
+def index_levels(index: pl.DataFrame, dates: pl.DataFrame, file: str = "index") -> pl.Series:
+    """The index level in force on each date (last level on or before it)."""
+    idx = index.select("date", pl.col("level").cast(pl.Float64)).sort("date")
+    probe = dates.with_row_index("__i").sort("date")
+    joined = probe.join_asof(idx, on="date", strategy="backward").sort("__i")
+    missing = joined.filter(pl.col("level").is_null())
+    if missing.height:
+        first = idx.get_column("date").min() if idx.height else None
+        raise InputError(
+            Problem(
+                "index.coverage",
+                f"指数序列从 {first} 开始，早于此日期的现金流无法折算（最早的为 {missing.get_column('date').min()}）",
+                f"the index series starts on {first}; flows before it cannot be scaled "
+                f"(earliest is {missing.get_column('date').min()})",
+                file=file,
+            )
+        )
+    return joined.get_column("level")
+
+
+def pme(flows: pl.DataFrame, navs: pl.DataFrame, index: pl.DataFrame, index_file: str = "index") -> pl.DataFrame:
+    """Kaplan–Schoar PME and Direct Alpha per fund, on actual dates, to each fund's final NAV date T.
+
+    KS = [Σ D_t·I_T/I_t + NAV_T] / Σ C_t·I_T/I_t;  Direct Alpha: a = XIRR of (D_t − C_t)·I_T/I_t with
+    NAV_T at T, α = ln(1 + a) (Gredil, Griffiths & Stucke 2014).
+    """
+    last = final_nav(navs)
+    f = flows.select("fund_id", "date", "amount").join(last.select("fund_id", "nav_date"), on="fund_id", how="inner")
+    f = f.filter(pl.col("date") <= pl.col("nav_date"))
+    level_t = index_levels(index, f.select("date"), index_file)
+    level_T = index_levels(index, f.select(pl.col("nav_date").alias("date")), index_file)
+    f = f.with_columns((pl.col("amount") * (level_T / level_t)).alias("fv"))
+    sums = f.group_by("fund_id").agg(
+        pl.col("fv").clip(lower_bound=0).sum().alias("fv_distributions"),
+        (-pl.col("fv").clip(upper_bound=0)).sum().alias("fv_calls"),
+    )
+    ks = sums.join(last, on="fund_id").with_columns(
+        ((pl.col("fv_distributions") + pl.col("nav")) / pl.col("fv_calls")).alias("ks_pme")
+    )
+    series = pl.concat(
+        [f.select("fund_id", "date", pl.col("fv").alias("amount")),
+         last.select("fund_id", pl.col("nav_date").alias("date"), pl.col("nav").alias("amount"))],
+        how="vertical_relaxed",
+    )
+    alpha = irr_by_group(series, "fund_id").select(
+        "fund_id",
+        pl.col("irr").alias("direct_alpha_rate"),
+        pl.col("irr").log1p().alias("direct_alpha"),
+        pl.col("irr_note_en").alias("direct_alpha_note"),
+    )
+    return ks.select("fund_id", "ks_pme").join(alpha, on="fund_id", how="left").sort("fund_id")
