@@ -45,11 +45,11 @@ class Band:
 def band(strategy: str, cal: Calibration, years: int | None = None) -> Band:
     years = years or int(np.ceil(cal.life))
     g = cal.growth
-    early = tuple(cal.j_curve)
-    tvpi_paths = project(TAParams.of(cal), np.array([g.floor, g.low, g.mid, g.high]), years, early=early).tvpi()
-    slow = project(TAParams.of(cal, bow=cal.bow_slow), g.low, years, early=early).dpi()
-    mid = project(TAParams.of(cal), g.mid, years, early=early).dpi()
-    high = project(TAParams.of(cal), g.high, years, early=early).dpi()
+    kw = {"early": tuple(cal.j_curve), "drag": tuple(cal.fee_drag)}
+    tvpi_paths = project(TAParams.of(cal), np.array([g.floor, g.low, g.mid, g.high]), years, **kw).tvpi()
+    slow = project(TAParams.of(cal, bow=cal.bow_slow), g.low, years, **kw).dpi()
+    mid = project(TAParams.of(cal), g.mid, years, **kw).dpi()
+    high = project(TAParams.of(cal), g.high, years, **kw).dpi()
     ages = np.arange(1, years + 1)
     return Band(strategy, ages, dict(zip(("floor", "low", "mid", "high"), tvpi_paths)),
                 {"low": slow, "mid": mid, "high": high})

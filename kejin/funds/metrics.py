@@ -100,13 +100,12 @@ def fund_metrics(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
     day = flows.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
     paid_in = np.bincount(fc, weights=np.maximum(-amount, 0.0), minlength=k)
     distributed = np.bincount(fc, weights=np.maximum(amount, 0.0), minlength=k)
-    spans = (
-        pl.DataFrame({"g": fc, "d": day}).group_by("g").agg(pl.col("d").min().alias("first"), pl.col("d").max().alias("last"),
-                                                           pl.len().alias("n"))
-    )
-    first, last, n_flows = (np.full(k, -1, dtype=np.int64) for _ in range(3))
-    g = spans.get_column("g").to_numpy()
-    first[g], last[g], n_flows[g] = (spans.get_column(c).to_numpy() for c in ("first", "last", "n"))
+    n_flows = np.bincount(fc, minlength=k)
+    first = np.full(k, np.iinfo(np.int64).max)
+    last = np.full(k, -1, dtype=np.int64)
+    np.minimum.at(first, fc, day)
+    np.maximum.at(last, fc, day)
+    first[n_flows == 0] = -1
     # the final NAV mark of each fund is its terminal value
     nav_day = navs.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
     nav_value = navs.get_column("nav").to_numpy()

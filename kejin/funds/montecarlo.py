@@ -88,6 +88,16 @@ class SimulationResult:
         return np.maximum(0.0, 1.0 - self.tvpi[:, -1])
 
 
+def expected_multiple(a: ScenarioAssumptions) -> float:
+    """Analytic mean gross multiple of a deal under the scenario's stage mix:
+    Σ_s mix_s · (1 − p_s) · E[min(X, cap)],  X ~ Pareto(x_min, α):  E = x_min·(α − q)/(α − 1), q = (x_min/cap)^(α−1)
+    (q = 0 without a cap, giving α·x_min/(α − 1))."""
+    p = StageArrays.of(a)
+    q = np.where(np.isfinite(p.cap), (p.x_min / p.cap) ** (p.alpha - 1.0), 0.0)
+    success = p.x_min * (p.alpha - q) / (p.alpha - 1.0)
+    return float((p.mix * (1.0 - p.failure) * success).sum())
+
+
 def fees(assumptions: ScenarioAssumptions, years: int) -> np.ndarray:
     """Management fee paid at each year-end 0..years−1 (share of commitment)."""
     t = np.arange(years + 1)

@@ -109,7 +109,8 @@ def planned(plan: pl.DataFrame, pack: LifecyclePack, first_year: int, horizon: i
         if offset < 0 or offset >= horizon:
             continue
         cal = pack.strategies[strategy]
-        proj = project(TAParams.of(cal), cal.growth.mid, horizon - offset, amount, early=tuple(cal.j_curve))
+        proj = project(TAParams.of(cal), cal.growth.mid, horizon - offset, amount, early=tuple(cal.j_curve),
+                       drag=tuple(cal.fee_drag))
         for t, part in zip(totals, _placed(proj, offset, horizon)):
             t += part
         committed[offset:] += amount

@@ -8,7 +8,6 @@ dates; this module only describes and checks their shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
@@ -21,7 +20,6 @@ from kejin.rules.packfile import Effective, PackMeta, Source, file_sha256, read_
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "packs" / "funds"
 Strategy = Literal["seed", "angel", "vc", "growth"]
-Rate = float  # documented as a share in [0, 1]
 
 
 class _Strict(BaseModel):
@@ -102,7 +100,8 @@ class Calibration(_Strict):
     bow_slow: float = Field(gt=0)  # the slowest distribution pattern still expected (DPI band)
     yield_: float = Field(alias="yield", ge=0, le=1)
     growth: Growth
-    j_curve: list[float] = []  # added to G in years 1, 2, … (fees, early write-downs): the J-curve dip
+    j_curve: list[float] = []  # added to G in years 1, 2, … (early write-downs): the J-curve dip
+    fee_drag: list[float] = []  # share of the year-1, 2, … contribution that pays fees and never becomes NAV
     dpi_from_age: float = Field(ge=0)  # DPI is judged only from this age on
     judge_from_age: float = Field(ge=0)  # before this age a verdict is 'too early'
 
@@ -110,6 +109,8 @@ class Calibration(_Strict):
     def _rates(self) -> "Calibration":
         if any(not 0 < r <= 1 for r in self.rc):
             raise ValueError("rc values must lie in (0, 1]")
+        if any(not 0 <= f < 1 for f in self.fee_drag):
+            raise ValueError("fee_drag values must lie in [0, 1)")
         if any(self.growth.floor + j <= -1 for j in self.j_curve):
             raise ValueError("growth.floor + j_curve must stay above −100%")
         if self.bow_slow < self.bow:
@@ -250,7 +251,3 @@ def load_policy_pack(path: Path | str | None = None) -> Loaded[PolicyPack]:
 
 def load_simulation_pack(path: Path | str | None = None) -> SimulationPack:
     return load("funds.simulation", path).pack
-
-
-def in_force(effective: Effective, day: date) -> bool:
-    return effective.covers(day)

@@ -4,6 +4,8 @@ Annual steps t = age 1, 2, …:
     C_t   = RC_t · (CC − PIC_{t−1})                       contributions (RC_t by age; the last repeats)
     D_t   = RD_t · NAV_{t−1} · (1 + G_t),  RD_t = min(1, max(Y, (t/L)^B))   distributions
     NAV_t = NAV_{t−1} · (1 + G_t) + C_t − D_t
+kejin's two optional extensions for evaluation bands: G_t = G + early_t in the first years, and a share
+drag_t of each contribution that never becomes NAV (fees); both default to zero, which is the paper's model.
 Takahashi & Alexander, J. Portfolio Management 28(2), 2002. With a constant G the IRR of the flows plus
 the terminal NAV equals G, whatever RC, B, L and Y (the NAV compounds at G, so the flows telescope).
 """
@@ -66,12 +68,13 @@ class Projection:
 
 def project(params: TAParams, growth: float | np.ndarray, years: int, commitment: float | np.ndarray = 1.0,
             start_age: int = 0, nav0: float | np.ndarray = 0.0, paid_in0: float | np.ndarray = 0.0,
-            early: tuple[float, ...] | list[float] = ()) -> Projection:
+            early: tuple[float, ...] | list[float] = (), drag: tuple[float, ...] | list[float] = ()) -> Projection:
     """Project ``years`` years from age ``start_age`` (state ``nav0``, ``paid_in0``).
 
     ``growth``, ``commitment``, ``nav0`` and ``paid_in0`` broadcast together: scalars, or one value per
     scenario or per fund. ``early[k]`` is added to G in year of age k + 1 (the J-curve of fees and early
-    write-downs); with no ``early`` G is constant and the IRR of the flows equals G.
+    write-downs); ``drag[k]`` is the share of the year-(k + 1) contribution that never becomes NAV (fees, set-up
+    costs). With neither, G is constant and the IRR of the flows equals G.
     """
     g = np.asarray(growth, dtype=float)
     cc = np.asarray(commitment, dtype=float)
@@ -82,11 +85,12 @@ def project(params: TAParams, growth: float | np.ndarray, years: int, commitment
     ages = np.arange(start_age + 1, start_age + years + 1)
     rc, rd = params.rc_at(ages), params.rd_at(ages.astype(float))
     extra = [early[a - 1] if a - 1 < len(early) else 0.0 for a in ages]
+    lost = [drag[a - 1] if a - 1 < len(drag) else 0.0 for a in ages]
     for k in range(years):  # a loop over years (≤ 40), never over funds or scenarios
         grown = nav * (1.0 + g + extra[k])
         c = rc[k] * np.maximum(cc - pic, 0.0)
         d = rd[k] * grown
-        nav = grown + c - d
+        nav = grown + c * (1.0 - lost[k]) - d
         pic = pic + c
         out_c[..., k], out_d[..., k], out_n[..., k] = c, d, nav
     return Projection(ages, out_c, out_d, out_n)

@@ -13,7 +13,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.funds.ledger import Ledger
-from kejin.funds.packs import TolerancePack
+from kejin.funds.packs import TolerancePack, ToleranceScheme
 from kejin.i18n import Text
 
 EXEMPTION_STATUS: dict[str, Text] = {
@@ -21,6 +21,20 @@ EXEMPTION_STATUS: dict[str, Text] = {
     "missing_evidence": Text(zh="尚缺证明材料", en="evidence still missing"),
     "not_available": Text(zh="有条件不满足，不适用免责", en="a precondition is not met: exemption not available"),
 }
+
+
+def judge_project(scheme: ToleranceScheme, loss_rate: float) -> tuple[bool | None, str | None]:
+    """Is one project's loss rate within the scheme's single-project cap? (None: the scheme has no cap)."""
+    if scheme.project_loss_cap is None:
+        return None, None
+    return loss_rate <= scheme.project_loss_cap + 1e-12, f"{scheme.id}.project_loss_cap"
+
+
+def judge_portfolio(scheme: ToleranceScheme, rate: float | None) -> tuple[bool | None, str | None]:
+    """Is the fund's loss rate (on the scheme's basis) within its portfolio rate? (None: no rate or no deals)."""
+    if scheme.portfolio_loss_rate is None or rate is None:
+        return None, None
+    return rate <= scheme.portfolio_loss_rate + 1e-12, f"{scheme.id}.portfolio_loss_rate"
 
 
 def investment_values(ledger: Ledger, as_of: date | None = None) -> pl.DataFrame:
@@ -123,8 +137,7 @@ def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
         elif s.portfolio_loss_rate is None:
             within, rule, zh, en = None, None, "该方案无基金层面容亏率", "the scheme sets no fund-level rate"
         else:
-            within = rate <= s.portfolio_loss_rate + 1e-12
-            rule = f"{s.id}.portfolio_loss_rate"
+            within, rule = judge_portfolio(s, rate)
             basis = Text(zh="净亏损", en="net loss") if s.portfolio_basis == "net" else Text(zh="项目亏损合计", en="sum of project losses")
             zh = f"基金{basis.zh}率 {rate:.1%} {'≤' if within else '>'} 容亏率 {s.portfolio_loss_rate:.0%}"
             en = f"fund {basis.en} rate {rate:.1%} {'≤' if within else '>'} tolerance {s.portfolio_loss_rate:.0%}"
@@ -138,9 +151,8 @@ def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
     loss_rows = []
     for row in losses.iter_rows(named=True):
         s = by_id[row["scheme"]]
-        if s.project_loss_cap is not None:
-            within = row["loss_rate"] <= s.project_loss_cap + 1e-12
-            rule = f"{s.id}.project_loss_cap"
+        within, rule = judge_project(s, row["loss_rate"])
+        if rule is not None:
             zh = f"项目亏损率 {row['loss_rate']:.1%} {'≤' if within else '>'} 单项目容亏上限 {s.project_loss_cap:.0%}"
             en = f"project loss {row['loss_rate']:.1%} {'≤' if within else '>'} single-project cap {s.project_loss_cap:.0%}"
         else:

@@ -149,8 +149,7 @@ def _sorted_merged(group: np.ndarray, day: np.ndarray, amount: np.ndarray, rank:
     key = (rank[group] * n_groups + group) * span + (day - day_min)
     if np.any(key[1:] < key[:-1]):
         order = _sort_order(key)
-        key, amount = key[order], amount[order]
-        group, day = (key // span) % n_groups, key % span + day_min  # cheaper than two more gathers
+        key, group, day, amount = key[order], group[order], day[order], amount[order]
     new = np.empty(len(key), dtype=bool)
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
@@ -219,9 +218,9 @@ def _sign_changes(values: np.ndarray, real: np.ndarray) -> np.ndarray:
     return flips + ((s == 0) & real).sum(axis=1)
 
 
-def root_bound(amounts: np.ndarray) -> np.ndarray:
-    """Upper bound on the number of IRRs above −100% for each row (Laguerre's rule, see module doc).
-    Real entries are the non-zero ones (zeros are dropped before padding)."""
+def side_bounds(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Upper bounds on the roots with r > 0 and with −1 < r < 0, and whether r = 0 is a root, per row
+    (Laguerre's rule, see the module doc). Real entries are the non-zero ones."""
     real = amounts != 0
     forward = np.cumsum(amounts, axis=1)
     total = forward[:, -1]
@@ -233,7 +232,13 @@ def root_bound(amounts: np.ndarray) -> np.ndarray:
     tiny = 1e-12 * scale[:, None]
     forward[np.abs(forward) <= tiny] = 0.0
     backward[np.abs(backward) <= tiny] = 0.0
-    return _sign_changes(forward, real) + _sign_changes(backward, real) + zero_root
+    return _sign_changes(forward, real), _sign_changes(backward, real), zero_root
+
+
+def root_bound(amounts: np.ndarray) -> np.ndarray:
+    """Upper bound on the number of IRRs above −100% for each row."""
+    positive, negative, zero = side_bounds(amounts)
+    return positive + negative + zero
 
 
 def _first_last_sign(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -340,32 +345,66 @@ def _grid_signs(flows: PaddedFlows, grid: np.ndarray) -> np.ndarray:
     return signs
 
 
-def _scan_roots(flows: PaddedFlows, rows: np.ndarray) -> list[np.ndarray]:
-    """All sign changes of the NPV on the grid for each row, each refined to a root (in u)."""
+def _side_brackets(flows: PaddedFlows, rows: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(row, lo, hi) for every sign change of the NPV between neighbouring grid points; a grid point that
+    is itself a root gives lo = hi."""
+    if len(rows) == 0 or len(grid) < 2:
+        empty = np.array([], dtype=np.int64)
+        return empty, np.array([]), np.array([])
+    signs = _grid_signs(flows.rows(rows), grid)
+    left, right = signs[:, :-1], signs[:, 1:]
+    crossing = (left * right < 0) | ((right == 0) & (left != 0))
+    which_row, which_cell = np.nonzero(crossing)
+    exact = right[which_row, which_cell] == 0
+    lo = np.where(exact, grid[which_cell + 1], grid[which_cell])
+    return rows[which_row], lo, grid[which_cell + 1]
+
+
+def _roots_of(flows: PaddedFlows, rows: np.ndarray, positive: np.ndarray, negative: np.ndarray,
+              zero: np.ndarray) -> list[list[float]]:
+    """Every root (in u) of rows whose bound allows several. A side (u > 0 or u < 0) with at most one root
+    needs only its end signs; a side that may hold several is scanned on the rate grid."""
     grid = _rate_grid()
     if flows.shared_times():
         # keep |t·u| ≤ 700 so that no term of a row underflows when the scale is shared
         reach = 700.0 / max(float(flows.times[0].max()), 1e-9)
         grid = grid[(grid >= -reach) & (grid <= reach)]
-    signs = _grid_signs(flows.rows(rows), grid)
-    left = signs[:, :-1]
-    right = signs[:, 1:]
-    crossing = (left * right < 0) | ((right == 0) & (left != 0))
-    which_row, which_cell = np.nonzero(crossing)
-    found: list[list[float]] = [[] for _ in rows]
-    if len(which_row):
-        exact = signs[which_row, which_cell + 1] == 0
-        u = np.where(
-            exact,
-            grid[which_cell + 1],
-            0.0,
-        )
-        need = ~exact
-        if need.any():
-            u[need] = _safeguarded(flows, rows[which_row[need]], grid[which_cell[need]], grid[which_cell[need] + 1])
-        for r, value in zip(which_row, u):
-            found[r].append(float(value))
-    return [np.array(sorted(v)) for v in found]
+    total = flows.amounts[rows].sum(axis=1)  # g(0), up to the positive row scale
+    first, last = _first_last_sign(flows.amounts[rows])
+    found: list[list[float]] = [[0.0] if z else [] for z in zero]
+    brackets: list[tuple[np.ndarray, ...]] = []
+    for scan, sign_far, edge, side_grid in (
+        (positive >= 2, first, U_MAX, np.concatenate(([0.0], grid[grid > 0]))),
+        (negative >= 2, last, U_MIN, np.concatenate((grid[grid < 0], [0.0]))),
+    ):
+        # at most one root on this side: it exists iff the NPV has opposite signs at u = 0 and at the far end
+        one = ~scan & ~zero & (np.sign(total) != sign_far) & (sign_far != 0)
+        k = np.flatnonzero(one)
+        lo, hi = (np.zeros(len(k)), np.full(len(k), edge)) if edge > 0 else (np.full(len(k), edge), np.zeros(len(k)))
+        brackets.append((k, lo, hi))
+        k = np.flatnonzero(scan)
+        r, lo, hi = _side_brackets(flows, rows[k], side_grid)
+        local = np.searchsorted(rows[k], r) if len(k) else r
+        brackets.append((k[local] if len(k) else local, lo, hi))
+    k = np.concatenate([b[0] for b in brackets]).astype(np.int64)
+    lo = np.concatenate([b[1] for b in brackets])
+    hi = np.concatenate([b[2] for b in brackets])
+    keep = ~(zero[k] & (lo == 0.0) & (hi == 0.0))  # u = 0 is already listed
+    k, lo, hi = k[keep], lo[keep], hi[keep]
+    if len(k):  # a root beyond the far end of the range leaves no sign change in its bracket: drop it
+        g_lo = _npv_and_slope(flows.rows(rows[k]), lo)[0]
+        g_hi = _npv_and_slope(flows.rows(rows[k]), hi)[0]
+        keep = (lo == hi) | (np.sign(g_lo) != np.sign(g_hi))
+        k, lo, hi = k[keep], lo[keep], hi[keep]
+    if len(k):
+        exact = lo == hi
+        u = lo.copy()
+        if (~exact).any():
+            u[~exact] = _safeguarded(flows, rows[k[~exact]], lo[~exact], hi[~exact])
+        for i, value in zip(k, u):
+            if not (zero[i] and value == 0.0):
+                found[i].append(float(value))
+    return [sorted(v) for v in found]
 
 
 def xirr_padded(flows: PaddedFlows) -> IrrResult:
@@ -385,7 +424,8 @@ def xirr_padded(flows: PaddedFlows) -> IrrResult:
     scale = np.abs(c[mixed]).max(axis=1)
     sub = flows.rows(mixed)
     flows = PaddedFlows(sub.times, sub.amounts / scale[:, None], sub.last_time, sub.first_time)
-    bound = root_bound(flows.amounts)
+    sides = side_bounds(flows.amounts)
+    bound = sides[0] + sides[1] + sides[2]
     first_sign, last_sign = _first_last_sign(flows.amounts)
     odd = first_sign != last_sign  # an odd number of roots, so at least one
 
@@ -410,7 +450,8 @@ def xirr_padded(flows: PaddedFlows) -> IrrResult:
 
     several = np.flatnonzero(bound >= 2)
     if len(several):
-        for k, found in zip(several, _scan_roots(flows, several)):
+        positive, negative, zero = (b[several] for b in sides)
+        for k, found in zip(several, _roots_of(flows, several, positive, negative, zero)):
             if len(found) == 1:
                 rate_mixed[k] = np.expm1(found[0])
                 status_mixed[k] = IrrStatus.UNIQUE

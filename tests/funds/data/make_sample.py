@@ -88,7 +88,7 @@ def main() -> None:
     for fid, (n_deals, stages, p_fail, scale, hold) in PLANS.items():
         _, _, _, _, start, term, invest_years, region, _, _ = fund_info[fid]
         size = committed[fid]
-        fee_total = 0.02 * size * invest_years
+        fee_total = 0.015 * size * invest_years
         deal_size = (size - fee_total) * 0.92 / n_deals
         held: list[tuple[date, float, date, float, str]] = []  # date in, cost, date out, value out, kind
         fund_flows = flows.setdefault(fid, [])
@@ -123,7 +123,7 @@ def main() -> None:
                 investments[-1][11] = AS_OF.isoformat()
             held.append((day, cost, out_day, cost * multiple, "fail" if fails else "ok"))
         for q in quarter_ends(start, min(AS_OF, start + timedelta(days=365 * invest_years))):
-            fund_flows.append((q, "management_fee", round(0.02 * size / 4, -2), False, None))
+            fund_flows.append((q, "management_fee", round(0.015 * size / 4, -2), False, None))
         if fid == "VC1":
             fund_flows.append((date(2021, 6, 30), "distribution_income", 3_500_000.0, False, None))
         marks = {}
@@ -133,8 +133,8 @@ def main() -> None:
                 if d_in <= q < d_out:
                     years_held = (q - d_in).days / 365
                     span = max((d_out - d_in).days / 365, 0.5)
-                    # held at cost for a year, then marked towards the exit value
-                    w = min(max((years_held - 1) / span, 0.0), 1.0)
+                    # marked from cost towards the exit value as the holding period runs
+                    w = min(max(years_held / span, 0.0), 1.0)
                     value += cost + (v_out - cost) * w * (0.8 if how == "ok" else 0.7)
             marks[q] = round(value, -2)
         navs[fid] = marks
