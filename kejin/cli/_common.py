@@ -28,6 +28,11 @@ class OutputFormat(str, Enum):
 
 def report_error(exc: KejinError) -> None:
     problems = exc.problems
+    if not err_console.is_terminal:  # logs and pipes: one whole problem per line
+        sys.stderr.write(f"错误 / Error — {len(problems)} 个问题 / problem(s)\n")
+        for p in problems:
+            sys.stderr.write(p.text() + "\n")
+        return
     title = f"错误 / Error — {len(problems)} 个问题 / problem(s)"
     table = Table(title=title, show_lines=False, header_style="bold red")
     for col in ("文件 file", "行 row", "字段/键 field/key", "值 value", "问题", "problem"):

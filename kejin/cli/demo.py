@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             rows.append((p.ref, p.name.zh, p.name.en, f.height, c.get("pass", 0), c.get("fail", 0), c.get("not_evaluable", 0)))
         print_table(f"3. {latest_year} 年度评价汇总 / evaluation summary", ["pack", "名称", "name", "rows", "符合 pass", "不符合 fail", "无法评价 n/a"], rows)
         report = out / "evaluation.csv"
-        pl.concat([results.flat(p, frames[p.ref]) for p in packs], how="diagonal_relaxed").write_csv(report)
+        results.wide(packs, frames).write_csv(report)
         console.print(f"4. 报告 / report: {report}")
         # one firm, explained: a tech-SME candidate close to passing
         ts = frames[next(p.ref for p in packs if p.id == "tech-sme")].filter(pl.col("year") == latest_year)

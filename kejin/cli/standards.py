@@ -98,11 +98,11 @@ def eval_cmd(
         write_json(out, output)
         return
     if format == OutputFormat.csv:
-        flat = pl.concat([results.flat(p, frames[p.ref]) for p in packs], how="diagonal_relaxed")
+        table = results.wide(packs, frames)
         if output:
-            flat.write_csv(output)
+            table.write_csv(output)
         else:
-            print(flat.write_csv(), end="")
+            print(table.write_csv(), end="")
         return
     summary = []
     for p in packs:
@@ -111,8 +111,8 @@ def eval_cmd(
         summary.append((p.ref, p.name.zh, f.height, counts.get("pass", 0), counts.get("fail", 0), counts.get("not_evaluable", 0)))
     print_table("评价结果汇总 / Evaluation summary", ["pack", "名称", "rows", "符合 pass", "不符合 fail", "无法评价 n/a"], summary)
     if output:
-        flat = pl.concat([results.flat(p, frames[p.ref]) for p in packs], how="diagonal_relaxed")
-        flat.write_csv(output)
+        table = results.wide(packs, frames)
+        table.write_csv(output)
         console.print(f"→ {output}")
 
 

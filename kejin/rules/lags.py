@@ -14,6 +14,7 @@ import polars as pl
 from kejin.rules.expr import Use, lag_column, present_column
 
 KEY = ("uscc", "year")
+FIRM = "__firm"
 
 
 def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
@@ -25,13 +26,19 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
     frame = frame.sort(list(KEY))
     if not by_lag:
         return frame
-    uscc, year = pl.col("uscc"), pl.col("year")
+    # one string comparison pass gives each firm an integer id; the lag matches compare integers
+    frame = frame.with_columns((pl.col("uscc") != pl.col("uscc").shift(1)).fill_null(True).cum_sum().alias(FIRM))
+    firm, year = pl.col(FIRM), pl.col("year")
+    matches: dict[tuple[int, int], pl.Expr] = {}
+    for k in by_lag:
+        for j in range(1, k + 1):
+            matches[(k, j)] = ((firm.shift(j) == firm) & (year.shift(j) == year - k)).fill_null(False).alias(f"__m{k}_{j}")
+    frame = frame.with_columns(list(matches.values()))
     columns: list[pl.Expr] = []
     for k, names in sorted(by_lag.items()):
-        matches = [(uscc.shift(j) == uscc) & (year.shift(j) == year - k) for j in range(1, k + 1)]
-        present = pl.any_horizontal([m.fill_null(False) for m in matches])
-        columns.append(present.alias(present_column(k)))
+        flags = [pl.col(f"__m{k}_{j}") for j in range(1, k + 1)]
+        columns.append(pl.any_horizontal(flags).alias(present_column(k)))
         for name in sorted(names - {"__present__"}):
-            picks = [pl.when(m).then(pl.col(name).shift(j)) for j, m in zip(range(1, k + 1), matches)]
-            columns.append(pl.coalesce(picks).alias(lag_column(name, k)) if len(picks) > 1 else picks[0].alias(lag_column(name, k)))
-    return frame.with_columns(columns)
+            picks = [pl.when(flag).then(pl.col(name).shift(j)) for j, flag in zip(range(1, k + 1), flags)]
+            columns.append((pl.coalesce(picks) if len(picks) > 1 else picks[0]).alias(lag_column(name, k)))
+    return frame.with_columns(columns).drop([FIRM, *[m.meta.output_name() for m in matches.values()]])

@@ -194,15 +194,18 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
     return frame.with_columns(decided.alias("decided_by"))
 
 
-def missing_expr(pack: StandardPack) -> pl.Expr:
-    """Names of the inputs (with the year they belong to) that are blank on a row."""
-    parts = []
+def missing_inputs(pack: StandardPack) -> list[tuple[str, str]]:
+    """(column, label) of every input a pack reads; label ``revenue@t-1`` names an earlier year."""
+    out = []
     for use in sorted(pack.uses(), key=lambda u: (u.lag, u.name)):
-        if use.name.startswith("__"):
-            continue
-        col = ex.lag_column(use.name, use.lag)
-        label = use.name if use.lag == 0 else f"{use.name}@t-{use.lag}"
-        parts.append(pl.when(pl.col(col).is_null()).then(pl.lit(label)))
+        if not use.name.startswith("__"):
+            out.append((ex.lag_column(use.name, use.lag), use.name if use.lag == 0 else f"{use.name}@t-{use.lag}"))
+    return out
+
+
+def missing_expr(pack: StandardPack) -> pl.Expr:
+    """Names of the inputs that are blank on a row (slow per row; used on undecided rows only)."""
+    parts = [pl.when(pl.col(col).is_null()).then(pl.lit(label)) for col, label in missing_inputs(pack)]
     if not parts:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(parts).list.drop_nulls()
@@ -238,41 +241,66 @@ def _peel(source: str, op: str, target: float) -> tuple[str, float]:
 _OPS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
-def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, lever: str, name: str) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr]]:
-    """Two stages of columns giving the lever value at which ``value op target`` first holds.
+Stages = list[dict[str, pl.Expr]]  # column groups that must be added one after another
+STAGES = 4
 
-    The value (after peeling outer monotone steps) must be affine in the lever: it is probed at
-    lever = 0, 1, 2 and solved exactly; the answer is rounded to the lever's unit (1, or one fen)
-    and checked with the real rule, moving one unit further if rounding fell short. Rows where
-    the value is not affine in the lever (or does not move with it) get a blank.
+
+def _merge(into: Stages, more: Stages) -> None:
+    for target, extra in zip(into, more):
+        target.update(extra)
+
+
+def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, lever: str, name: str) -> Stages:
+    """Three stages of columns giving the lever value at which ``value op target`` first holds.
+
+    After peeling outer monotone steps the value must be affine in the lever. It is probed at
+    the current lever x0 and at x0 + h, x0 + 2h with h on the scale of x0 (small steps would lose
+    the slope to cancellation), solved, refined once with the slope at the candidate, rounded to
+    the lever's unit (1, or one fen) and checked with the real rule one unit either side. If no
+    candidate satisfies the rule, or the value is not affine in the lever, the row gets a blank:
+    a gap is only ever reported if re-running the rule confirms it.
     """
     inner, t = _peel(value_src, op, target)
-    probes = [
-        ex.Compiler(compiler.derived, {**compiler.overrides, lever: pl.lit(x)}).compile(inner).cast(pl.Float64)
-        for x in (0.0, 1.0, 2.0)
-    ]
-    v0, v1, v2 = probes
-    slope = v1 - v0
-    affine = ((v2 - v1) - slope).abs() <= 1e-9 * (slope.abs() + 1e-12)
     g = _granule(lever)
-    up_needed = (slope > 0) == (op in ("ge", "gt"))
-    scaled = ((t - v0) / slope) / g
-    candidate = pl.when(up_needed).then((scaled - 1e-9).ceil()).otherwise((scaled + 1e-9).floor()) * g
-    candidate = candidate.round(0 if g == 1.0 else 2)
-    first = {f"{name}__cand": pl.when(affine & (slope != 0)).then(candidate).otherwise(None),
-             f"{name}__up": up_needed}
-    step = pl.when(pl.col(f"{name}__up")).then(g).otherwise(-g)
-    cand = pl.col(f"{name}__cand")
+    digits = 0 if g == 1.0 else 2
+
+    def value_at(src: str, x: pl.Expr) -> pl.Expr:
+        return ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(src).cast(pl.Float64)
+
+    x0n, hn = f"{name}__x0", f"{name}__h"
+    x0 = pl.col(lever).cast(pl.Float64).fill_null(0.0)
+    h = pl.max_horizontal(x0.abs(), pl.lit(1.0))
+    if g == 1.0:
+        h = h.round(0)
+    stage0 = {x0n: x0, hn: h}
+    X0, H = pl.col(x0n), pl.col(hn)
+    v0, v1, v2 = value_at(inner, X0), value_at(inner, X0 + H), value_at(inner, X0 + 2 * H)
+    slope = (v1 - v0) / H
+    affine = ((v2 - v1) - (v1 - v0)).abs() <= 1e-9 * ((v1 - v0).abs() + 1e-300)
+    raw = X0 + (t - v0) / slope
+    first = {
+        f"{name}__raw": pl.when(affine & (slope != 0) & slope.is_finite()).then(raw).otherwise(None),
+        f"{name}__slope": slope,
+    }
+    # one refinement step at the candidate, where the local value is precise
+    raw_c, slope_c = pl.col(f"{name}__raw"), pl.col(f"{name}__slope")
+    refined = raw_c + (t - value_at(inner, raw_c)) / slope_c
+    up_needed = (slope_c > 0) == (op in ("ge", "gt"))
+    scaled = refined / g
+    cand = (pl.when(up_needed).then(scaled.ceil()).otherwise(scaled.floor()) * g).round(digits)
+    second = {f"{name}__cand": cand, f"{name}__up": up_needed}
     test = f"({value_src}) {_OPS[op]} {target!r}"
 
     def holds(x: pl.Expr) -> pl.Expr:
         return _true(ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(test))
 
-    # rounding can land one unit either side of the exact answer: take the smallest that holds
-    digits = 0 if g == 1.0 else 2
-    below, above = (cand - step).round(digits), (cand + step).round(digits)
-    second = {name: pl.when(holds(below)).then(below).when(holds(cand)).then(cand).otherwise(above)}
-    return first, second
+    c = pl.col(f"{name}__cand")
+    step = pl.when(pl.col(f"{name}__up")).then(g).otherwise(-g)
+    below, above = (c - step).round(digits), (c + step).round(digits)
+    third = {
+        name: pl.when(holds(below)).then(below).when(holds(c)).then(c).when(holds(above)).then(above).otherwise(None)
+    }
+    return [{**stage0}, first, {**second}, third]
 
 
 def feasible(lever: str, value: pl.Expr) -> pl.Expr:
@@ -306,19 +334,16 @@ def gap_specs(pack: StandardPack) -> list[GapSpec]:
     return [GapSpec(ind, sc, lever) for ind in pack.indicators for sc in ind.scales for lever in sc.levers]
 
 
-def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[dict, dict, dict[int, pl.Expr]]:
-    """Stage columns solving each tier of a scale for the lever; returns stage1, stage2, tier→expr."""
-    s1: dict[str, pl.Expr] = {}
-    s2: dict[str, pl.Expr] = {}
+def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[Stages, dict[int, pl.Expr]]:
+    """Stage columns solving each tier of a scale for the lever, and the tier → solution map."""
+    stages: Stages = [{} for _ in range(STAGES)]
     per_tier: dict[int, pl.Expr] = {}
     sc, lever = spec.scale, spec.lever
     for i, tier in enumerate(sc.tiers[:-1]):
         op, operand = tier.test  # type: ignore[misc]
         name = f"{spec.key}__tier{i}"
         if op != "when":
-            a, b = solve_stage(compiler, str(sc.value), op, float(operand), lever, name)
-            s1.update(a)
-            s2.update(b)
+            _merge(stages, solve_stage(compiler, str(sc.value), op, float(operand), lever, name))
             per_tier[i] = pl.col(name)
             continue
         parts = ex.comparison_parts(str(operand))
@@ -329,29 +354,25 @@ def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[dict, dict, d
         for j, (src, pop, number) in enumerate(parts):
             holds = _true(compiler.compile(f"({src}) {_OPS[pop]} {number!r}")) if pop in _OPS else pl.lit(False)
             if lever in ex.names_in(src) and pop in _OPS:
-                a, b = solve_stage(compiler, src, pop, number, lever, f"{name}_{j}")
-                s1.update(a)
-                s2.update(b)
+                _merge(stages, solve_stage(compiler, src, pop, number, lever, f"{name}_{j}"))
                 sol = pl.when(holds).then(pl.col(lever).cast(pl.Float64)).otherwise(pl.col(f"{name}_{j}"))
                 needed = sol if needed is None else pl.max_horizontal([needed, sol])
             else:
                 others_ok = others_ok & holds
         if needed is not None:
             per_tier[i] = pl.when(others_ok).then(needed).otherwise(None)
-    return s1, s2, per_tier
+    return stages, per_tier
 
 
 def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, flips: bool = True) -> pl.LazyFrame:
     """Add, per lever of each indicator: the value needed for the nearest better tier, its points,
     and (optionally) whether that change alone turns the verdict into a pass."""
     specs = gap_specs(pack)
-    s1: dict[str, pl.Expr] = {}
-    s2: dict[str, pl.Expr] = {}
+    stages: Stages = [{} for _ in range(STAGES)]
     chooser: dict[str, pl.Expr] = {}
     for spec in specs:
-        a, b, per_tier = _tier_solutions(spec, compiler)
-        s1.update(a)
-        s2.update(b)
+        more, per_tier = _tier_solutions(spec, compiler)
+        _merge(stages, more)
         sc = spec.scale
         cur_idx = pl.col(_col("idx", spec.indicator.id, sc.id))
         cur_pts = pl.col(f"{spec.indicator.id}__lo")
@@ -365,9 +386,11 @@ def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, fl
             points = pl.when(ok).then(pl.lit(float(sc.tiers[i].band[0]))).otherwise(points)
         chooser[f"{spec.key}__to"] = target
         chooser[f"{spec.key}__points"] = points
-    if s1:
-        frame = frame.with_columns(**s1).with_columns(**s2)
-    frame = frame.with_columns(**chooser).drop([*s1, *s2]).collect().lazy()
+    for stage in stages:
+        if stage:
+            frame = frame.with_columns(**stage)
+    temporary = [name for stage in stages for name in stage]
+    frame = frame.with_columns(**chooser).drop(temporary).collect().lazy()
     if flips and specs:
         # re-run the same rules with the one fact changed; materialised so plans stay small
         flip_cols = []
@@ -396,28 +419,58 @@ def prepare(facts: pl.DataFrame, packs: list[StandardPack]) -> pl.DataFrame:
     return with_lags(facts, needed)
 
 
+def needed_columns(pack: StandardPack, prepared_columns: list[str]) -> list[str]:
+    """The prepared columns a pack reads (identity, facts with their lags, row-presence flags)."""
+    names = set(ID_COLUMNS)
+    for use in pack.uses():
+        names.add(ex.present_column(use.lag) if use.name == "__present__" else ex.lag_column(use.name, use.lag))
+        if use.lag:
+            names.add(ex.present_column(use.lag))
+    names |= {spec.lever for spec in gap_specs(pack)}
+    names |= {f for spec in gap_specs(pack) if (f := schema.field(spec.lever).le_field)}
+    return [c for c in prepared_columns if c in names]
+
+
+def _with_missing(out: pl.DataFrame, pack: StandardPack) -> pl.DataFrame:
+    """Name the blank inputs (``;``-separated) on the rows that could not be decided.
+
+    Blank inputs are packed into a bit mask per undecided row (columnar); the few distinct masks
+    are turned into names once each and gathered back.
+    """
+    import numpy as np
+
+    inputs = missing_inputs(pack)[:62]
+    undecided = out["passed"].is_null()
+    if not inputs or not undecided.any():
+        return out.with_columns(pl.lit("").alias("missing"))
+    rows = np.flatnonzero(undecided.to_numpy())
+    mask = pl.sum_horizontal([pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(inputs)])
+    masks = out[rows].select(mask.alias("m"))["m"].to_numpy()
+    uniques, index = np.unique(masks, return_inverse=True)
+    labels = [";".join(label for i, (_, label) in enumerate(inputs) if int(m) >> i & 1) for m in uniques]
+    pick = np.full(out.height, len(labels), dtype=np.int64)  # the extra last label is "" (decided rows)
+    pick[rows] = index
+    return out.with_columns(pl.Series("missing", [*labels, ""], dtype=pl.String).gather(pick))
+
+
 def evaluate_pack(
     prepared: pl.DataFrame, pack: StandardPack, gaps: bool = True, flips: bool = True, year: int | None = None
 ) -> pl.DataFrame:
     """Evaluate one pack over a prepared (lagged, sorted) table. One row per enterprise-year."""
     compiler = ex.Compiler(pack.derived)
-    base = prepared.lazy()
-    frame = verdict_frame(base, pack, compiler).collect().lazy()
+    inputs = prepared.select(needed_columns(pack, prepared.columns))
+    if year is not None:  # earlier years are already columns (lags), so rows can go first
+        inputs = inputs.filter(pl.col("year") == year)
+    frame = verdict_frame(inputs.lazy(), pack, compiler).collect().lazy()
     if gaps:
         frame = gap_frame(frame, pack, compiler, flips=flips)
-    if year is not None:
-        frame = frame.filter(pl.col("year") == year)
     passed = pl.col("passed")
     status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
     levers = {spec.lever for spec in gap_specs(pack)} if gaps else set()
-    hidden = set(prepared.columns) - set(ID_COLUMNS) - levers
+    hidden = set(inputs.columns) - set(ID_COLUMNS) - levers
     keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__", "idx__"))]
-    out = frame.select(
-        *keep,
-        status.alias("status"),
-        pl.when(passed.is_null()).then(missing_expr(pack)).otherwise(pl.lit([], dtype=pl.List(pl.String))).alias("missing"),
-    )
-    return out.collect()
+    full = frame.with_columns(status.alias("status")).collect()
+    return _with_missing(full, pack).select(*keep, "status", "missing")
 
 
 def evaluate(

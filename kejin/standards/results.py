@@ -26,6 +26,10 @@ def _num(v: Any) -> Any:
     return v
 
 
+def missing_list(row: dict[str, Any]) -> list[str]:
+    return [m for m in (row.get("missing") or "").split(";") if m]
+
+
 def fmt_change(lever: str, current: float | None, needed: float) -> tuple[str, str]:
     f = schema.field(lever)
     cur = current or 0.0
@@ -48,7 +52,7 @@ def reason(pack: StandardPack, row: dict[str, Any]) -> dict[str, str]:
         gate = next(g for g in pack.verdict.gates if g.id == gid)
         return {"code": decided, "zh": f"不符合条件：{gate.name.zh}", "en": f"fails condition: {gate.name.en}"}
     if decided == "missing":
-        missing = ", ".join(row.get("missing") or []) or "—"
+        missing = ", ".join(missing_list(row)) or "—"
         return {"code": decided, "zh": f"无法评价：缺少 {missing}", "en": f"not evaluable: missing {missing}"}
     parts_zh, parts_en = [], []
     for r in pack.verdict.routes:
@@ -144,34 +148,42 @@ def records(pack: StandardPack, frame: pl.DataFrame) -> Iterator[dict[str, Any]]
             "status": row["status"],
             "decided_by": row["decided_by"],
             "reason": reason(pack, row),
-            "missing": row.get("missing") or [],
+            "missing": missing_list(row),
             "indicators": indicators_of(pack, row),
             "conditions": conditions_of(pack, row),
             "gaps": gaps_of(pack, row),
         }
 
 
-def flat(pack: StandardPack, frame: pl.DataFrame) -> pl.DataFrame:
-    """The columnar export (CSV): one row per enterprise-year and pack, points per indicator."""
-    cols = [
-        pl.col("uscc"),
-        pl.col("name"),
-        pl.col("year"),
-        pl.lit(pack.id).alias("pack"),
-        pl.lit(pack.version).alias("pack_version"),
-        pl.when(pl.col("total_lo") == pl.col("total_hi")).then(pl.col("total_lo")).otherwise(None).alias("total"),
-        pl.col("total_lo"),
-        pl.col("total_hi"),
-        pl.col("passed"),
-        pl.col("status"),
-        pl.col("decided_by"),
-        pl.col("missing").list.join(";").alias("missing"),
-    ]
-    for ind in pack.indicators:
-        cols.append(
-            pl.when(pl.col(f"{ind.id}__lo") == pl.col(f"{ind.id}__hi")).then(pl.col(f"{ind.id}__lo")).otherwise(None).alias(f"points.{ind.id}")
-        )
-    gap_cols = [c for c in frame.columns if c.startswith("gap__") and c.endswith("__to")]
-    for c in gap_cols:
-        cols.append(pl.col(c).alias("gap." + c[5:-4].replace("__", ".")))
-    return frame.select(cols)
+def wide(packs: list[StandardPack], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The columnar export (CSV): one row per enterprise-year, columns prefixed by pack id.
+
+    ``{pack}.status`` is pass / fail / not_evaluable; ``{pack}.total`` is blank when unknown
+    inputs leave a band (``total_lo``..``total_hi``); ``{pack}.points.{indicator}`` likewise;
+    ``{pack}.gap.{indicator}.{fact}`` is the value of the fact that reaches the next tier.
+    All frames come from one prepared table, so their rows are in the same (uscc, year) order.
+    """
+    first = frames[packs[0].ref]
+    parts = [first.select("uscc", "name", "year")]
+    for pack in packs:
+        frame = frames[pack.ref]
+        pre = pack.id
+        cols = [
+            pl.col("status").alias(f"{pre}.status"),
+            pl.col("decided_by").alias(f"{pre}.decided_by"),
+        ]
+        if pack.indicators:
+            cols += [
+                pl.when(pl.col("total_lo") == pl.col("total_hi")).then(pl.col("total_lo")).otherwise(None).alias(f"{pre}.total"),
+                pl.col("total_lo").alias(f"{pre}.total_lo"),
+                pl.col("total_hi").alias(f"{pre}.total_hi"),
+            ]
+        cols.append(pl.col("missing").alias(f"{pre}.missing"))
+        for ind in pack.indicators:
+            lo, hi = pl.col(f"{ind.id}__lo"), pl.col(f"{ind.id}__hi")
+            cols.append(pl.when(lo == hi).then(lo).otherwise(None).alias(f"{pre}.points.{ind.id}"))
+        for c in frame.columns:
+            if c.startswith("gap__") and c.endswith("__to"):
+                cols.append(pl.col(c).alias(f"{pre}.gap." + c[5:-4].replace("__", ".")))
+        parts.append(frame.select(cols))
+    return pl.concat(parts, how="horizontal")

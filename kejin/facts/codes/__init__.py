@@ -77,8 +77,7 @@ def uscc_valid_mask(codes: pl.Series) -> np.ndarray:
     candidates = np.flatnonzero(filled & right_len)
     ok[filled & ~right_len] = False
     if len(candidates):
-        raw = "".join(s.gather(candidates).to_list()).encode("latin-1", errors="replace")
-        chars = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
+        chars = _fixed_width_bytes(s.gather(candidates), 18)
         lut = np.full(256, -1, dtype=np.int64)
         for i, c in enumerate(USCC_CHARSET):
             lut[ord(c)] = i
@@ -91,6 +90,19 @@ def uscc_valid_mask(codes: pl.Series) -> np.ndarray:
     if allow:
         ok |= s.is_in(list(allow)).fill_null(False).to_numpy()
     return ok
+
+
+def _fixed_width_bytes(strings: pl.Series, width: int) -> np.ndarray:
+    """An (n, width) uint8 view of strings that all have ``width`` bytes, without a Python loop."""
+    import pyarrow as pa
+
+    arr = strings.to_arrow()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(-1, width)
 
 
 def make_uscc(body17: str) -> str:
@@ -139,8 +151,8 @@ def industry_valid_expr(col: str) -> pl.Expr:
     c = pl.col(col)
     fmt = c.str.contains(r"^[A-T]\d{2,4}$")
     division = c.str.slice(1, 2).cast(pl.Int64, strict=False)
-    in_range = pl.lit(False)
-    for letter, spec in industry_sections().items():
-        lo, hi = spec["divisions"]
-        in_range = in_range | ((c.str.slice(0, 1) == letter) & division.is_between(lo, hi))
-    return c.is_null() | (fmt & in_range)
+    sections = industry_sections()
+    letter = c.str.slice(0, 1)
+    lo = letter.replace_strict({k: v["divisions"][0] for k, v in sections.items()}, default=None, return_dtype=pl.Int64)
+    hi = letter.replace_strict({k: v["divisions"][1] for k, v in sections.items()}, default=None, return_dtype=pl.Int64)
+    return c.is_null() | (fmt & division.is_between(lo, hi)).fill_null(False)

@@ -1,0 +1,3 @@
+from kejin.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""Reading and validating fact files: formats, encodings, headers, and every bad-input case."""
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kejin.errors import InputError
+from kejin.facts import load_facts, schema
+from kejin.facts.template import write_template
+
+
+def rewrite(src: Path, dst: Path, edit=lambda lines: lines, encoding="utf-8") -> Path:
+    lines = src.read_text(encoding="utf-8").splitlines()
+    dst.write_text("\n".join(edit(lines)) + "\n", encoding=encoding)
+    return dst
+
+
+def problems(path) -> list:
+    with pytest.raises(InputError) as info:
+        load_facts(path)
+    return info.value.problems
+
+
+def test_sample_reads(sample_csv):
+    df = load_facts(sample_csv)
+    assert df.shape[0] == 24
+    assert df.schema["revenue"] == pl.Float64 and df.schema["established"] == pl.Date
+    assert df.filter(pl.col("uscc") == "91310115619345141E")["frontier_sectors"][0].to_list() == ["embodied_ai", "ai"]
+
+
+def chinese(lines):
+    header = [schema.field(h).zh for h in lines[0].split(",")]
+    return [",".join(header)] + lines[1:]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_chinese_headers_in_each_encoding(sample_csv, tmp_path, encoding):
+    path = rewrite(sample_csv, tmp_path / "cn.csv", chinese, encoding)
+    assert load_facts(path).equals(load_facts(sample_csv))
+
+
+def test_parquet_and_xlsx_round_trip(sample_csv, tmp_path):
+    from kejin.cli.facts import write_frame
+
+    base = load_facts(sample_csv)
+    for suffix in (".parquet", ".xlsx"):
+        out = tmp_path / f"facts{suffix}"
+        write_frame(base, out)
+        assert load_facts(out).equals(base), suffix
+
+
+def test_wan_yuan_header_is_converted(sample_csv, tmp_path):
+    def in_wan(lines):
+        header = lines[0].split(",")
+        i = header.index("revenue")
+        header[i] = "营业收入(万元)"
+        rows = []
+        for line in lines[1:]:
+            cells = line.split(",")
+            cells[i] = str(round(float(cells[i]) / 10000, 6))
+            rows.append(",".join(cells))
+        return [",".join(header)] + rows
+
+    a = load_facts(rewrite(sample_csv, tmp_path / "wan.csv", in_wan))
+    b = load_facts(sample_csv)
+    assert (a["revenue"] - b["revenue"]).abs().max() < 0.01
+
+
+def test_every_problem_reported_at_once_with_row_field_and_both_languages(sample_csv, tmp_path):
+    def break_it(lines):
+        out = list(lines)
+        c = out[3].split(",")  # Excel row 4
+        c[0] = c[0][:-1] + ("A" if c[0][-1] != "A" else "B")  # wrong check character
+        out[3] = ",".join(c)
+        c = out[5].split(",")  # row 6: tech staff above employees
+        c[8] = str(int(c[7]) + 1)
+        out[5] = ",".join(c)
+        c = out[7].split(",")  # row 8: negative amount and text in a number column
+        c[10] = "-5"
+        c[18] = "abc"
+        out[7] = ",".join(c)
+        out.append(out[1])  # duplicate (uscc, year)
+        return out
+
+    found = problems(rewrite(sample_csv, tmp_path / "bad.csv", break_it))
+    by = {(p.row, p.field, p.code) for p in found}
+    assert (4, "uscc", "uscc.check") in by
+    assert (6, "tech_staff", "value.exceeds") in by
+    assert (8, "revenue", "value.min") in by
+    assert (8, "rd_expense", "value.type") in by
+    assert {p.code for p in found if p.field == "uscc"} >= {"key.duplicate"}
+    for p in found:
+        assert p.zh and p.en and p.file
+
+
+def test_wrong_and_missing_headers(sample_csv, tmp_path):
+    def rename(lines):
+        return [lines[0].replace("revenue,", "revenu,").replace("employees,", "")] + [
+            ",".join(c for i, c in enumerate(line.split(",")) if i != 7) for line in lines[1:]
+        ]
+
+    found = problems(rewrite(sample_csv, tmp_path / "hdr.csv", rename))
+    codes = {(p.code, p.field) for p in found}
+    assert ("header.unknown", "revenu") in codes
+    assert ("header.missing", "employees") in codes
+    unknown = next(p for p in found if p.code == "header.unknown")
+    assert "revenue" in unknown.en  # a suggestion
+
+
+def test_blank_required_and_bad_values(sample_csv, tmp_path):
+    def edit(lines):
+        out = list(lines)
+        c = out[1].split(",")
+        c[1] = ""  # name blank
+        c[3] = "990305"  # province does not exist
+        c[4] = "C9971"  # division not in section C
+        c[5] = "2030-01-01"  # established after the year end
+        c[28] = "maybe"  # not a yes/no
+        out[1] = ",".join(c)
+        return out
+
+    found = {(p.field, p.code) for p in problems(rewrite(sample_csv, tmp_path / "v.csv", edit))}
+    assert {("name", "value.required"), ("region_code", "value.region"), ("industry_code", "value.industry"),
+            ("established", "value.established"), ("high_tech_certified", "value.type")} <= found
+
+
+def test_truncated_xlsx(tmp_path):
+    good = write_template(tmp_path / "t.xlsx")
+    data = good.read_bytes()
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(data[: len(data) // 2])
+    assert problems(broken)[0].code == "xlsx.broken"
+
+
+def test_password_protected_xlsx(tmp_path):
+    path = tmp_path / "secret.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    p = problems(path)[0]
+    assert p.code == "xlsx.encrypted" and "密码" in p.zh and "password" in p.en
+
+
+def test_template_headers_are_read_back(tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_template(tmp_path / "t.xlsx")
+    ws = load_workbook(path).active
+    headers = [c.value for c in ws[1]]
+    assert headers[0] == "统一社会信用代码" and "营业收入(元)" in headers
+    assert ws.data_validations.dataValidation, "yes/no drop-downs"
+    assert all(schema.resolve_header(h)[0] for h in headers), "every template header maps back to a field"
+
+
+def test_unsupported_and_missing_files(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    assert problems(tmp_path / "x.json")[0].code == "file.type"
+    assert problems(tmp_path / "nope.csv")[0].code == "file.missing"

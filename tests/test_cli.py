@@ -1,0 +1,87 @@
+"""The `kejin` command as a user runs it: a separate process, exit codes, files written."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KEJIN = [shutil.which("kejin")] if shutil.which("kejin") else [sys.executable, "-m", "kejin"]
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([*KEJIN, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_readme_demo_end_to_end(tmp_path):
+    result = run("demo", "--n", "900", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo" / "evaluation.csv").stat().st_size > 1000
+    assert "tech-sme@2022" in result.stdout and "差距分析" in result.stdout or "gap" in result.stdout
+
+
+def test_validate_ok_and_bad(sample_csv, tmp_path):
+    ok = run("validate", sample_csv)
+    assert ok.returncode == 0 and "24" in ok.stdout
+    bad = tmp_path / "bad.csv"
+    lines = sample_csv.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("91440305787789323F", "91440305787789323A", 1)
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("validate", bad)
+    assert result.returncode == 2
+    assert "校验码" in result.stderr and "check character" in result.stderr
+
+
+def test_eval_json_shape(sample_csv, tmp_path):
+    out = tmp_path / "r.json"
+    result = run("standards", "eval", "--pack", "tech-sme,hnte", "--input", sample_csv, "--year", "2024", "--format", "json", "--output", out)
+    assert result.returncode == 0, result.stderr
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert len(records) == 16
+    for r in records:
+        assert {"uscc", "year", "pack", "pack_version", "total", "passed", "indicators", "gaps"} <= set(r)
+        assert r["year"] == 2024
+
+
+def test_eval_csv_one_row_per_enterprise_year(sample_csv, tmp_path):
+    out = tmp_path / "r.csv"
+    assert run("standards", "eval", "--input", sample_csv, "--format", "csv", "--output", out).returncode == 0
+    import polars as pl
+
+    table = pl.read_csv(out)
+    assert table.height == 24 and "tech-sme.status" in table.columns and "star-listing.status" in table.columns
+
+
+def test_explain_one_firm(sample_csv):
+    result = run("standards", "explain", "--pack", "tech-sme", "--uscc", "91440305787789323F", "--input", sample_csv)
+    assert result.returncode == 0, result.stderr
+    assert "科技人员指标" in result.stdout and "Tech staff share" in result.stdout
+    missing = run("standards", "explain", "--pack", "tech-sme", "--uscc", "91440305787789323X", "--input", sample_csv)
+    assert missing.returncode == 2
+
+
+def test_unknown_pack():
+    result = run("standards", "show", "no-such-pack")
+    assert result.returncode == 2 and "未知的规则包" in result.stderr and "unknown pack" in result.stderr
+
+
+def test_malformed_pack_names_file_and_key(sample_csv, tmp_path):
+    src = Path(__file__).resolve().parents[1] / "kejin" / "packs" / "standards" / "tech-sme" / "2022.yaml"
+    bad = tmp_path / "bad-pack.yaml"
+    bad.write_text(src.read_text(encoding="utf-8").replace("value: tech_staff / employees", "value: tech_staf / employees"), encoding="utf-8")
+    result = run("standards", "eval", "--pack", bad, "--input", sample_csv)
+    assert result.returncode == 2
+    assert "bad-pack.yaml" in result.stderr and "indicators[0].value" in result.stderr and "tech_staf" in result.stderr
+
+
+def test_list_show_template_synth(tmp_path):
+    assert "star-attributes" in run("standards", "list").stdout
+    shown = run("standards", "show", "star-attributes@2020")
+    assert shown.returncode == 0 and "60000000" in shown.stdout
+    assert run("template", "--out", tmp_path / "t.xlsx").returncode == 0
+    assert run("synth", "--n", "30", "--seed", "3", "--out", tmp_path / "s.parquet").returncode == 0
+    assert run("validate", tmp_path / "s.parquet").returncode == 0
