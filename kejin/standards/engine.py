@@ -216,7 +216,7 @@ def _granule(lever: str) -> float:
     return 1.0 if schema.field(lever).type == "int" else 0.01
 
 
-def _peel(source: str, op: str, target: float) -> tuple[str, float]:
+def _peel(source: str, target: pl.Expr) -> tuple[str, pl.Expr]:
     """Undo outer monotone steps (``- c``, ``+ c``, ``** c``) so the rest can be solved as affine."""
     import ast
 
@@ -230,39 +230,47 @@ def _peel(source: str, op: str, target: float) -> tuple[str, float]:
                 continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             c = ex._number(node.right)
-            if c is not None and c > 0 and target >= 0:
-                target = target ** (1.0 / c)
+            if c is not None and c > 0:
+                target = pl.when(target >= 0).then(target.pow(1.0 / c)).otherwise(None)
                 node = node.left
                 continue
         break
     return ast.unparse(node), target
 
 
+def _compare(value: pl.Expr, op: str, target: pl.Expr) -> pl.Expr:
+    """``value op target`` with the same relative tolerance as the tiers."""
+    sign = {"ge": -1.0, "gt": 1.0, "le": 1.0, "lt": -1.0}[op]
+    return getattr(value, op)(target + sign * ex.TOLERANCE * target.abs())
+
+
 _OPS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 
 Stages = list[dict[str, pl.Expr]]  # column groups that must be added one after another
-STAGES = 4
+STAGES = 5  # a first stage for per-row choices, then the four of solve_stage
 
 
 def _merge(into: Stages, more: Stages) -> None:
-    for target, extra in zip(into, more):
+    """Add solve_stage's four stages after the first (per-row choice) stage."""
+    for target, extra in zip(into[1:], more):
         target.update(extra)
 
 
-def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, lever: str, name: str) -> Stages:
-    """Three stages of columns giving the lever value at which ``value op target`` first holds.
+def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: pl.Expr, lever: str, name: str) -> Stages:
+    """Four stages of columns giving the lever value at which ``value op target`` first holds.
 
-    After peeling outer monotone steps the value must be affine in the lever. It is probed at
-    the current lever x0 and at x0 + h, x0 + 2h with h on the scale of x0 (small steps would lose
-    the slope to cancellation), solved, refined once with the slope at the candidate, rounded to
-    the lever's unit (1, or one fen) and checked with the real rule one unit either side. If no
-    candidate satisfies the rule, or the value is not affine in the lever, the row gets a blank:
-    a gap is only ever reported if re-running the rule confirms it.
+    ``target`` may differ per row. After peeling outer monotone steps the value must be affine
+    in the lever. It is probed at the current lever x0 and at x0 + h, x0 + 2h with h on the scale
+    of x0 (small steps would lose the slope to cancellation), solved, refined once at the
+    candidate, rounded to the lever's unit (1, or one fen) and checked with the real rule one
+    unit either side. If no candidate satisfies the rule, or the value is not affine in the
+    lever, the row gets a blank: a gap is only reported if re-running the rule confirms it.
     """
-    inner, t = _peel(value_src, op, target)
     g = _granule(lever)
     digits = 0 if g == 1.0 else 2
+    tn = f"{name}__t"
+    inner, t_inner = _peel(value_src, pl.col(tn))
 
     def value_at(src: str, x: pl.Expr) -> pl.Expr:
         return ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(src).cast(pl.Float64)
@@ -272,27 +280,26 @@ def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, l
     h = pl.max_horizontal(x0.abs(), pl.lit(1.0))
     if g == 1.0:
         h = h.round(0)
-    stage0 = {x0n: x0, hn: h}
+    stage0 = {x0n: x0, hn: h, tn: target.cast(pl.Float64)}
     X0, H = pl.col(x0n), pl.col(hn)
     v0, v1, v2 = value_at(inner, X0), value_at(inner, X0 + H), value_at(inner, X0 + 2 * H)
     slope = (v1 - v0) / H
     affine = ((v2 - v1) - (v1 - v0)).abs() <= 1e-9 * ((v1 - v0).abs() + 1e-300)
-    raw = X0 + (t - v0) / slope
+    raw = X0 + (t_inner - v0) / slope
     first = {
         f"{name}__raw": pl.when(affine & (slope != 0) & slope.is_finite()).then(raw).otherwise(None),
         f"{name}__slope": slope,
     }
     # one refinement step at the candidate, where the local value is precise
     raw_c, slope_c = pl.col(f"{name}__raw"), pl.col(f"{name}__slope")
-    refined = raw_c + (t - value_at(inner, raw_c)) / slope_c
+    refined = raw_c + (t_inner - value_at(inner, raw_c)) / slope_c
     up_needed = (slope_c > 0) == (op in ("ge", "gt"))
     scaled = refined / g
     cand = (pl.when(up_needed).then(scaled.ceil()).otherwise(scaled.floor()) * g).round(digits)
     second = {f"{name}__cand": cand, f"{name}__up": up_needed}
-    test = f"({value_src}) {_OPS[op]} {target!r}"
 
     def holds(x: pl.Expr) -> pl.Expr:
-        return _true(ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(test))
+        return _true(_compare(value_at(value_src, x), op, pl.col(tn)))
 
     c = pl.col(f"{name}__cand")
     step = pl.when(pl.col(f"{name}__up")).then(g).otherwise(-g)
@@ -300,7 +307,7 @@ def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: float, l
     third = {
         name: pl.when(holds(below)).then(below).when(holds(c)).then(c).when(holds(above)).then(above).otherwise(None)
     }
-    return [{**stage0}, first, {**second}, third]
+    return [stage0, first, second, third]
 
 
 def feasible(lever: str, value: pl.Expr) -> pl.Expr:
@@ -334,19 +341,43 @@ def gap_specs(pack: StandardPack) -> list[GapSpec]:
     return [GapSpec(ind, sc, lever) for ind in pack.indicators for sc in ind.scales for lever in sc.levers]
 
 
-def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[Stages, dict[int, pl.Expr]]:
-    """Stage columns solving each tier of a scale for the lever, and the tier → solution map."""
-    stages: Stages = [{} for _ in range(STAGES)]
+def _value_scale_solution(spec: GapSpec, compiler: ex.Compiler, stages: Stages) -> tuple[pl.Expr, pl.Expr]:
+    """Threshold tiers: the nearest better tier is chosen per row first, then solved once.
+
+    With a value monotone in the lever the nearest better tier is the cheapest to reach, so
+    solving tier by tier is unnecessary; one solve per comparison kind (ge, lt, …) suffices.
+    """
+    sc, lever = spec.scale, spec.lever
+    cur_idx = pl.col(_col("idx", spec.indicator.id, sc.id))
+    cur_pts = pl.col(f"{spec.indicator.id}__lo")
+    nearest = pl.lit(None, dtype=pl.Int32)
+    for i, tier in enumerate(sc.tiers[:-1]):
+        better = _true((cur_idx > i) & (pl.lit(float(tier.band[0])) > cur_pts))
+        nearest = pl.when(better).then(pl.lit(i, dtype=pl.Int32)).otherwise(nearest)
+    nn = f"{spec.key}__nearest"
+    stages[0][nn] = nearest
+    solution = pl.lit(None, dtype=pl.Float64)
+    points = pl.lit(None, dtype=pl.Float64)
+    by_op: dict[str, list[int]] = {}
+    for i, tier in enumerate(sc.tiers[:-1]):
+        by_op.setdefault(tier.test[0], []).append(i)  # type: ignore[index]
+        points = pl.when(pl.col(nn) == i).then(pl.lit(float(tier.band[0]))).otherwise(points)
+    for op, members in by_op.items():
+        target = pl.lit(None, dtype=pl.Float64)
+        for i in members:
+            target = pl.when(pl.col(nn) == i).then(pl.lit(float(sc.tiers[i].test[1]))).otherwise(target)  # type: ignore[index]
+        name = f"{spec.key}__{op}"
+        _merge(stages, solve_stage(compiler, str(sc.value), op, target, lever, name))
+        solution = pl.when(pl.col(nn).is_in(members)).then(pl.col(name)).otherwise(solution)
+    return solution, points
+
+
+def _condition_tier_solutions(spec: GapSpec, compiler: ex.Compiler, stages: Stages) -> dict[int, pl.Expr]:
+    """``when:`` tiers (e.g. IP counts): each tier whose test the lever moves is solved."""
     per_tier: dict[int, pl.Expr] = {}
     sc, lever = spec.scale, spec.lever
     for i, tier in enumerate(sc.tiers[:-1]):
-        op, operand = tier.test  # type: ignore[misc]
-        name = f"{spec.key}__tier{i}"
-        if op != "when":
-            _merge(stages, solve_stage(compiler, str(sc.value), op, float(operand), lever, name))
-            per_tier[i] = pl.col(name)
-            continue
-        parts = ex.comparison_parts(str(operand))
+        parts = ex.comparison_parts(str(tier.when))
         if not parts or not any(lever in ex.names_in(src) for src, _, _ in parts):
             continue
         needed: pl.Expr | None = None
@@ -354,14 +385,15 @@ def _tier_solutions(spec: GapSpec, compiler: ex.Compiler) -> tuple[Stages, dict[
         for j, (src, pop, number) in enumerate(parts):
             holds = _true(compiler.compile(f"({src}) {_OPS[pop]} {number!r}")) if pop in _OPS else pl.lit(False)
             if lever in ex.names_in(src) and pop in _OPS:
-                _merge(stages, solve_stage(compiler, src, pop, number, lever, f"{name}_{j}"))
-                sol = pl.when(holds).then(pl.col(lever).cast(pl.Float64)).otherwise(pl.col(f"{name}_{j}"))
+                name = f"{spec.key}__tier{i}_{j}"
+                _merge(stages, solve_stage(compiler, src, pop, pl.lit(number), lever, name))
+                sol = pl.when(holds).then(pl.col(lever).cast(pl.Float64)).otherwise(pl.col(name))
                 needed = sol if needed is None else pl.max_horizontal([needed, sol])
             else:
                 others_ok = others_ok & holds
         if needed is not None:
             per_tier[i] = pl.when(others_ok).then(needed).otherwise(None)
-    return stages, per_tier
+    return per_tier
 
 
 def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, flips: bool = True) -> pl.LazyFrame:
@@ -371,14 +403,19 @@ def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, fl
     stages: Stages = [{} for _ in range(STAGES)]
     chooser: dict[str, pl.Expr] = {}
     for spec in specs:
-        more, per_tier = _tier_solutions(spec, compiler)
-        _merge(stages, more)
         sc = spec.scale
+        if all(t.test is None or t.test[0] != "when" for t in sc.tiers):
+            solution, points = _value_scale_solution(spec, compiler, stages)
+            ok = feasible(spec.lever, solution)
+            chooser[f"{spec.key}__to"] = pl.when(ok).then(solution).otherwise(None)
+            chooser[f"{spec.key}__points"] = pl.when(ok).then(points).otherwise(None)
+            continue
+        per_tier = _condition_tier_solutions(spec, compiler, stages)
         cur_idx = pl.col(_col("idx", spec.indicator.id, sc.id))
         cur_pts = pl.col(f"{spec.indicator.id}__lo")
         target = pl.lit(None, dtype=pl.Float64)
         points = pl.lit(None, dtype=pl.Float64)
-        # later (lower, nearer) tiers overwrite earlier ones: the nearest better tier wins
+        # later (lower, nearer) tiers overwrite earlier ones: the nearest reachable better tier wins
         for i, sol in per_tier.items():
             better = _true((cur_idx > i) & (pl.lit(float(sc.tiers[i].band[0])) > cur_pts))
             ok = better & feasible(spec.lever, sol)

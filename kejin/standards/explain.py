@@ -57,7 +57,7 @@ def print_report(rec: dict[str, Any], console: Console) -> None:
             lo, hi = ind["points_band"]
             pts = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g} (?)"
             value = ind["value"]
-            t.add_row(f"{ind['name_zh']} / {ind['name_en']}", _fmt(value, "ratio" if isinstance(value, float) and abs(value) < 5 else None), pts, f"{ind['max_points']:g}")
+            t.add_row(f"{ind['name_zh']} / {ind['name_en']}", _fmt(value, ind["unit"]), pts, f"{ind['max_points']:g}")
         console.print(t)
     t = Table(header_style="bold")
     for c in ("", "条件 / route", "condition"):

@@ -112,6 +112,7 @@ def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any
                 "name_zh": ind.name.zh,
                 "name_en": ind.name.en,
                 "group": ind.group,
+                "unit": ind.scales[0].unit,
                 "value": _num(row.get(f"{ind.id}__value")),
                 "points": _num(lo) if lo == hi else None,
                 "points_band": [_num(lo), _num(hi)],

@@ -136,8 +136,12 @@ def test_truncated_xlsx(tmp_path):
 
 
 def test_password_protected_xlsx(tmp_path):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_template(tmp_path / "plain.xlsx")
     path = tmp_path / "secret.xlsx"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    with plain.open("rb") as src, path.open("wb") as dst:
+        OOXMLFile(src).encrypt("mima123", dst)  # a real ECMA-376 encrypted workbook
     p = problems(path)[0]
     assert p.code == "xlsx.encrypted" and "密码" in p.zh and "password" in p.en
 
