@@ -57,3 +57,16 @@ def register(app: typer.Typer) -> None:
         console.print(f"5. 单个企业说明 / one firm explained: {pick}")
         for rec in explain_firm(facts.filter(pl.col("uscc") == pick), [p for p in packs if p.id == "tech-sme"], latest_year):
             print_report(rec, console)
+        # innovation points and one technology-side credit record (kejin.points)
+        from kejin.cli.points import print_record
+        from kejin.points import record as points_record
+        from kejin.points import score as points_score
+
+        with progress("创新积分 / innovation points"):
+            pts = points_score(facts, "national-core")
+        pts.write_csv(out / "points.csv")
+        top = pts.filter(pl.col("year") == latest_year).sort("points", descending=True).head(10)
+        print_table(f"6. {latest_year} 年创新积分前十 / top-10 innovation points (national-core, 参考方法 reference)", ["uscc", "stage", "points", "percentile", "tier", "raised"], top.select("uscc", "stage", "points", "percentile", "tier", "raised").rows())
+        console.print(f"   积分结果 / points: {out / 'points.csv'} · 核对 verify: kejin points verify {out / 'points.csv'} --input {facts_file}")
+        console.print("7. 技术侧信用记录 / technology-side credit record:")
+        print_record(points_record(facts, top["uscc"][0]))

@@ -16,6 +16,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import codes, schema
+from kejin.facts.checks import Rule, check_rules
 from kejin.facts.readers import ROW, RawTable, name_columns, read_table
 from kejin.facts.schema import FactField
 
@@ -24,17 +25,6 @@ MAX_LISTED_PROBLEMS = 1000
 TRUE_WORDS = ["true", "1", "是", "y", "yes", "t", "√", "有"]
 FALSE_WORDS = ["false", "0", "否", "n", "no", "f", "×", "无"]
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A named check: ``bad`` is an expression that is true on the rows that break it."""
-
-    code: str
-    field: str
-    bad: pl.Expr
-    zh: str
-    en: str
 
 
 # ---------------------------------------------------------------- parsing
@@ -104,12 +94,12 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
     raise AssertionError(f.type)
 
 
-def _bad_parse(f: FactField, dtype: pl.DataType) -> pl.Expr | None:
+def _bad_parse(f: FactField, dtype: pl.DataType, raw_col: str, typed_col: str) -> pl.Expr | None:
     """Rows whose cell is filled but does not parse as the field's type."""
     if f.type in ("text", "enum", "list"):
         return None
-    raw = _clean(f.name) if dtype == pl.String else pl.col(f.name)
-    return raw.is_not_null() & pl.col(f"__typed_{f.name}").is_null()
+    raw = _clean(raw_col) if dtype == pl.String else pl.col(raw_col)
+    return raw.is_not_null() & pl.col(typed_col).is_null()
 
 
 TYPE_WORDS = {
@@ -180,11 +170,6 @@ def _rules(present: set[str]) -> list[Rule]:
     return rules
 
 
-def _problem_rows(frame: pl.DataFrame, mask: pl.Series, raw_col: str | None) -> pl.DataFrame:
-    cols = [ROW] + ([raw_col] if raw_col and raw_col in frame.columns else [])
-    return frame.filter(mask).select(cols)
-
-
 @dataclass
 class Validated:
     frame: pl.DataFrame  # typed, schema order, sorted by input row
@@ -202,77 +187,62 @@ def validate_raw(raw: RawTable) -> Validated:
             typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
         else:
             typed.append(pl.lit(None, dtype=f.dtype).alias(f"__typed_{f.name}"))
-    work = frame.with_columns(typed)
+    # typed values under the field names, the raw cell beside each (shown in problems)
+    checked = frame.with_columns(typed).select(
+        [ROW]
+        + [pl.col(f"__typed_{f.name}").alias(f.name) for f in schema.fields()]
+        + [pl.col(f.name).alias(f"__raw_{f.name}") for f in schema.fields() if f.name in present]
+    )
 
-    problems: list[Problem] = []
-    total = 0
-
-    def collect(mask: pl.Series, code: str, fld: str, zh: str, en: str, show: str | None) -> None:
-        nonlocal total
-        count = int(mask.sum())
-        if not count:
-            return
-        total += count
-        room = MAX_LISTED_PROBLEMS - len(problems)
-        if room <= 0:
-            return
-        rows = _problem_rows(work, mask, show).head(room)
-        values = rows[show].to_list() if show and show in rows.columns else [None] * rows.height
-        for r, v in zip(rows[ROW].to_list(), values):
-            problems.append(Problem(code, zh, en, file=file, row=r, field=fld, value=v))
-
-    # 1. cells that do not parse
-    parse_checks = []
+    # 1. cells that do not parse; 2. rules on the typed values (a cell that failed to parse is
+    #    not reported again as blank)
+    rules: list[Rule] = []
+    unparsed: dict[str, pl.Expr] = {}
     for f in schema.fields():
-        if f.name in present:
-            bad = _bad_parse(f, dtypes[f.name])
-            if bad is not None:
-                parse_checks.append((f, bad.alias(f"__bad_{f.name}")))
-    if parse_checks:
-        masks = work.select([b for _, b in parse_checks])
-        for (f, _), mask in zip(parse_checks, masks.iter_columns()):
+        if f.name not in present:
+            continue
+        bad = _bad_parse(f, dtypes[f.name], f"__raw_{f.name}", f.name)
+        if bad is not None:
+            unparsed[f.name] = bad
             zh, en = TYPE_WORDS[f.type]
-            collect(mask.fill_null(False), "value.type", f.name, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f.name)
+            rules.append(Rule("value.type", f.name, bad, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f"__raw_{f.name}"))
+    for rule in _rules(present):
+        bad = rule.bad & ~unparsed[rule.field] if rule.code == "value.required" and rule.field in unparsed else rule.bad
+        shown = f"__raw_{rule.field}" if rule.field in present else None
+        rules.append(Rule(rule.code, rule.field, bad, rule.zh, rule.en, shown))
+    problems = check_rules(checked, rules, file, cap=MAX_LISTED_PROBLEMS)
 
-    # 2. rules on typed values (a cell that failed to parse is not reported twice)
-    typed_view = work.select([ROW] + [pl.col(f"__typed_{f.name}").alias(f.name) for f in schema.fields()])
-    rules = _rules(present)
-    masks = typed_view.select([r.bad.fill_null(False).alias(f"__r{i}") for i, r in enumerate(rules)])
-    parse_failed = {f.name for f, _ in parse_checks}
-    for rule, mask in zip(rules, masks.iter_columns()):
-        if rule.code == "value.required" and rule.field in parse_failed:
-            mask = mask & ~work[f"__bad_{rule.field}"] if f"__bad_{rule.field}" in work.columns else mask
-        collect(mask, rule.code, rule.field, rule.zh, rule.en, rule.field if rule.field in frame.columns else None)
-
-    # 3. USCC check character (vectorised, GB 32100-2015)
+    # 3. USCC check character (vectorised, GB 32100-2015); the reason is worked out per bad row
     if "uscc" in present:
-        uscc = typed_view["uscc"]
-        bad = pl.Series(~codes.uscc_valid_mask(uscc))
+        bad = pl.Series(~codes.uscc_valid_mask(checked["uscc"]))
         if bad.any():
-            rows = typed_view.filter(bad).select(ROW, "uscc").head(max(MAX_LISTED_PROBLEMS - len(problems), 0))
-            total += int(bad.sum())
-            for r, code in rows.iter_rows():
+            rows = checked.filter(bad).select(ROW, "uscc")
+            for r, code in rows.head(MAX_LISTED_PROBLEMS).iter_rows():
                 why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
                 problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
+            if rows.height > MAX_LISTED_PROBLEMS:
+                more = rows.height - MAX_LISTED_PROBLEMS
+                problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
 
     # 4. (uscc, year) must be unique
     if {"uscc", "year"} <= present:
-        dup = typed_view.select((pl.struct("uscc", "year").is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null()).alias("d"))["d"]
-        if dup.any():
-            rows = typed_view.filter(dup).select(ROW, "uscc", "year").sort(["uscc", "year", ROW])
-            total += rows.height
-            for r, code, year in rows.head(max(MAX_LISTED_PROBLEMS - len(problems), 0)).iter_rows():
-                problems.append(
-                    Problem("key.duplicate", f"统一社会信用代码与年度重复（{code}，{year}）", f"duplicate (uscc, year) ({code}, {year})", file=file, row=r, field="uscc", value=code)
-                )
-
-    if total:
-        problems.sort(key=lambda p: (p.row or 0, p.field or ""))
-        if total > len(problems):
-            problems.append(
-                Problem("more", f"另有 {total - len(problems)} 个问题未列出", f"{total - len(problems)} more problems not listed", file=file)
+        key = pl.struct("uscc", "year")
+        rules = [
+            Rule(
+                "key.duplicate",
+                "uscc",
+                key.is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null(),
+                "统一社会信用代码与年度重复",
+                "duplicate (uscc, year)",
+                "uscc",
             )
+        ]
+        problems += check_rules(checked, rules, file, cap=MAX_LISTED_PROBLEMS)
+
+    if problems:
+        problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))
         raise InputError(problems)
+    typed_view = checked.select([ROW] + [f.name for f in schema.fields()])
     return Validated(typed_view.drop(ROW), typed_view[ROW])
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 import polars as pl
 
 from kejin.errors import InputError, Problem
+from kejin.facts.checks import Rule, check_rules
 from kejin.facts.readers import ROW, read_table
 from kejin.facts.validate import DATE_FORMATS, FALSE_WORDS, TRUE_WORDS
 from kejin.i18n import Text
@@ -106,45 +107,6 @@ def _parse(column: Column, raw: pl.Series) -> pl.Series:
             pl.Int64
         )
     return value
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A located check: ``bad`` is true on the rows that break it."""
-
-    code: str
-    field: str
-    bad: pl.Expr
-    zh: str
-    en: str
-    value_col: str | None = None
-
-
-def check_rules(frame: pl.DataFrame, rules: list[Rule], file: str) -> list[Problem]:
-    """Evaluate every rule in one pass; one Problem per offending row (capped per rule)."""
-    if not rules or frame.height == 0:
-        return []
-    hits = frame.select([r.bad.fill_null(False).any().alias(str(i)) for i, r in enumerate(rules)]).row(0)
-    problems: list[Problem] = []
-    for rule, hit in zip(rules, hits):
-        if hit:
-            problems += _rule_problems(frame, rule, file)
-    return problems
-
-
-def _rule_problems(frame: pl.DataFrame, rule: Rule, file: str) -> list[Problem]:
-    rows = frame.filter(rule.bad.fill_null(False))
-    shown = rows.head(MAX_CELL_PROBLEMS)
-    values = shown.get_column(rule.value_col).cast(pl.String).to_list() if rule.value_col else [None] * shown.height
-    out = [
-        Problem(rule.code, rule.zh, rule.en, file=file, row=int(r), field=rule.field, value=v)
-        for r, v in zip(shown.get_column(ROW).to_list(), values)
-    ]
-    if rows.height > MAX_CELL_PROBLEMS:
-        more = rows.height - MAX_CELL_PROBLEMS
-        out.append(Problem(rule.code, f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file,
-                           field=rule.field))
-    return out
 
 
 def _match_headers(frame: pl.DataFrame, spec: TableSpec, file: str) -> tuple[dict[str, str], list[Problem]]:

@@ -1,0 +1,253 @@
+"""`kejin points methods|show|score|verify|allocate`, `kejin record`, `kejin recommend`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+
+METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
+
+
+class RecordFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+def _csv_frame(frame):
+    import polars as pl
+
+    return frame.with_columns([pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)])
+
+
+def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str]) -> None:
+    if fmt == "json":
+        write_json(frame.to_dicts(), output)
+    elif fmt == "csv":
+        if output:
+            _csv_frame(frame).write_csv(output)
+        else:
+            sys.stdout.write(_csv_frame(frame).write_csv())
+    elif fmt == "xlsx":
+        from kejin.cli.facts import _write_xlsx
+
+        if not output:
+            raise typer.BadParameter("xlsx 需要 --output / xlsx needs --output")
+        _write_xlsx(_csv_frame(frame), output)
+    else:
+        cols = [c for c in columns if c in frame.columns]
+        print_table(title, cols, frame.select(cols).head(200).rows())
+        if frame.height > 200:
+            console.print(f"… 共 {frame.height} 行 / {frame.height} rows in all")
+        if output:
+            _csv_frame(frame).write_csv(output)
+    if output and fmt != "table":
+        console.print(f"[green]✓[/] {frame.height} 行 / rows → {output}", highlight=False) if fmt != "json" or output else None
+
+
+def register(app: typer.Typer) -> None:
+    points = typer.Typer(help="创新积分 / innovation points: methods, scoring, verification, allocation", no_args_is_help=True)
+    app.add_typer(points, name="points")
+
+    @points.command("methods", help="列出积分方法 / list the points methods")
+    def methods() -> None:
+        from kejin.points.methods import all_methods
+
+        rows = [(m.ref, m.meta.name.zh, m.meta.name.en, m.extends or "—", len(m.indicators), len(m.bonus.indicators), m.meta.source.confidence, m.sha256[:16]) for m in all_methods()]
+        print_table("积分方法 / points methods", ["method", "名称", "name", "继承 extends", "指标 indicators", "加分 bonus", "可信度 confidence", "sha256"], rows)
+
+    @points.command("show", help="显示方法的指标、权重、阶段和榜单 / show a method's indicators, weights, stages, tiers")
+    def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")) -> None:
+        from kejin.points.methods import resolve
+
+        m = resolve(method)
+        if fmt == OutputFormat.json:
+            write_json([m.model_dump(mode="json", by_alias=True)], None)
+            return
+        console.print(f"[bold]{m.ref}[/] {m.meta.name.zh} / {m.meta.name.en}\nSHA-256 {m.sha256}\n来源 source: {m.meta.source.document} ({m.meta.source.confidence})")
+        print_table("阶段 / stages (first match)", ["stage", "名称", "name", "条件 when"], [(s.id, s.name.zh, s.name.en, s.when) for s in m.stages])
+        stages = m.stage_ids
+        rows = []
+        for i in m.indicators:
+            g = next(g for g in m.groups if g.id == i.group)
+            rows.append((g.name.zh, i.id, i.name.zh, i.value, i.normalise.method, *[m.stage_weights(s).get(i.id, 0) for s in stages]))
+        print_table("指标与权重 / indicators and weights", ["组 group", "id", "名称", "表达式 value", "归一化 normalise", *stages], rows)
+        if m.bonus.indicators:
+            print_table(f"加分 / bonus (cap {m.bonus.cap:g})", ["id", "名称", "表达式 value", "归一化", "points"], [(b.id, b.name.zh, b.value, b.normalise.method, b.points) for b in m.bonus.indicators])
+        print_table("榜单 / tiers (share of cohort)", ["tier", "名称", "name", "top"], [(t.id, t.name.zh, t.name.en, t.top) for t in m.tiers.rules])
+        console.print(f"比较组 cohort: year × stage{' × region' + str(m.cohort.region_digits) if m.cohort.region_digits else ''}{' × industry ' + m.cohort.industry if m.cohort.industry != 'none' else ''}, min {m.cohort.min_size} ({m.cohort.on_small}); 缺失 missing: {m.missing.policy} ≤ {m.missing.max_unusable_weight:g}")
+
+    @points.command("score", help="计算创新积分 / score enterprise-years")
+    def score_cmd(
+        method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
+        input: Path = typer.Option(..., "--input", "-i", help="事实数据 CSV/XLSX/Parquet / facts file"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
+        year: Optional[int] = typer.Option(None, "--year", help="只输出该年度 / only this year"),
+        detail: bool = typer.Option(False, "--detail", help="附各指标原值与得分 / add raw values and indicator scores"),
+    ) -> None:
+        import polars as pl
+
+        from kejin.facts import load_facts
+        from kejin.points.engine import score
+
+        with progress("读取 / reading"):
+            facts = load_facts(input)
+        with progress("评分 / scoring"):
+            res = score(facts, method, detail=detail)
+        if year:
+            res = res.filter(pl.col("year") == year)
+        _emit(res, fmt.value, output, "创新积分 / innovation points", ["uscc", "name", "year", "stage", "points", "percentile", "rank", "tier", "status", "raised", "lowered", "unusable"])
+
+    @points.command("verify", help="复算并核对已发布的积分 / recompute and confirm published results")
+    def verify_cmd(
+        results: Path = typer.Argument(..., help="积分结果 CSV/JSON / results file"),
+        input: Path = typer.Option(..., "--input", "-i", help="事实数据 / facts file"),
+        method: Optional[str] = typer.Option(None, "--method", "-m", help="指定方法文件（默认按结果中的 id@版本）/ method pack (default: id@version in the results)"),
+    ) -> None:
+        from kejin.facts import load_facts
+        from kejin.points.verify import read_results, verify
+
+        facts = load_facts(input)
+        rep = verify(read_results(results), facts, method)
+        if rep.ok:
+            console.print(f"[green]✓ 核对一致 / verified[/]: {rep.checked} 行 rows, {rep.method} sha256 {rep.method_sha256[:16]}…, input digest {rep.input_digest[:16]}…")
+            return
+        console.print(f"[red]✗ 不一致 / mismatch[/]: {len(rep.differences)}{'+' if len(rep.differences) >= 100 else ''} 处差异 / differences")
+        console.print(f"首个差异 / first difference: {rep.first.text()}", highlight=False)
+        raise typer.Exit(1)
+
+    @points.command("allocate", help="按积分分配财政资金（精确到分）/ split a budget by points, exact to the fen")
+    def allocate_cmd(
+        budget: str = typer.Option(..., "--budget", "-b", help="预算（元，精确到分）/ budget in yuan"),
+        rule: str = typer.Option("proportional", "--rule", help="proportional | tiered | capped"),
+        input: Optional[Path] = typer.Option(None, "--input", "-i", help="事实数据（将先评分）/ facts (scored first)"),
+        results: Optional[Path] = typer.Option(None, "--results", help="已有积分结果 / existing results file"),
+        method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
+        cap: Optional[str] = typer.Option(None, "--cap", help="每家上限（元）/ per-firm cap (yuan)"),
+        floor: Optional[str] = typer.Option(None, "--floor", help="每家下限（元）/ per-firm floor (yuan)"),
+        year: Optional[int] = typer.Option(None, "--year"),
+        min_tier: Optional[str] = typer.Option(None, "--min-tier", help="最低榜单 / lowest eligible tier"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    ) -> None:
+        from kejin.points.allocate import allocate, fen_text
+
+        if rule not in ("proportional", "tiered", "capped"):
+            raise typer.BadParameter("--rule: proportional | tiered | capped")
+        if results:
+            from kejin.points.verify import read_results
+
+            res = read_results(results)
+        elif input:
+            from kejin.facts import load_facts
+            from kejin.points.engine import score
+
+            res = score(load_facts(input), method)
+        else:
+            raise typer.BadParameter("需要 --input 或 --results / needs --input or --results")
+        a = allocate(res, budget, rule, cap=cap, floor=floor, year=year, min_tier=min_tier)  # type: ignore[arg-type]
+        if fmt == OutputFormat.json:
+            text = json.dumps(a.as_dict(), ensure_ascii=False, indent=2, default=str)
+            (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+            return
+        if fmt == OutputFormat.csv:
+            csv = a.table.with_columns().write_csv()
+            (output.write_text(csv, encoding="utf-8") if output else sys.stdout.write(csv))
+            return
+        print_table(f"分配 / allocation — {rule}, 预算 budget {fen_text(a.budget_fen)} 元", ["uscc", "name", "points", "tier", "amount_yuan", "bound"], a.table.select([c for c in ("uscc", "name", "points", "tier", "amount_yuan", "bound") if c in a.table.columns]).head(50).rows())
+        console.print(f"合计 / total {fen_text(int(a.table['amount_fen'].sum()))} 元 = 预算 budget ✓ · {a.table.height} 家 firms · 规则 rule {rule} · 上限 cap {fen_text(a.parameters['cap_fen']) if a.parameters['cap_fen'] is not None else '—'} · 下限 floor {fen_text(a.parameters['floor_fen'])}")
+        if output:
+            a.table.write_csv(output)
+
+    @app.command("record", help="技术侧信用记录 / a firm's technology-side credit record")
+    def record_cmd(
+        uscc: str = typer.Option(..., "--uscc", help="统一社会信用代码 / USCC"),
+        input: Path = typer.Option(..., "--input", "-i", help="事实数据（全部企业，供比较组）/ facts (all firms, for cohorts)"),
+        patents: Optional[Path] = typer.Option(None, "--patents", help="专利清单 CSV/XLSX / patent list"),
+        method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
+        fmt: RecordFormat = typer.Option(RecordFormat.table, "--format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    ) -> None:
+        from kejin.facts import load_facts
+        from kejin.points.patents import load_patents
+        from kejin.points.record import record
+
+        facts = load_facts(input)
+        rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
+        if fmt == RecordFormat.json:
+            text = json.dumps(rec, ensure_ascii=False, indent=2, default=str)
+            (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+            return
+        if fmt == RecordFormat.html:
+            from kejin.points.report_html import render
+
+            out = output or Path(f"record-{uscc}.html")
+            out.write_text(render(rec), encoding="utf-8")
+            console.print(f"[green]✓[/] 信用记录 / record → {out}")
+            return
+        print_record(rec)
+
+    @app.command("recommend", help="推荐名单（附理由）/ ranked recommendation list with reasons")
+    def recommend_cmd(
+        input: Path = typer.Option(..., "--input", "-i", help="事实数据 / facts file"),
+        method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
+        min_tier: str = typer.Option("strive", "--min-tier", help="最低榜单 lead|race|strive|none / lowest tier"),
+        sectors: Optional[str] = typer.Option(None, "--sectors", help="前沿领域，逗号分隔 / sectors, comma-separated"),
+        region: Optional[str] = typer.Option(None, "--region", help="行政区划代码前缀 / region code prefix"),
+        standards: Optional[str] = typer.Option(None, "--standards", help="须符合的标准，逗号分隔 / standards to meet"),
+        year: Optional[int] = typer.Option(None, "--year"),
+        fmt: ListFormat = typer.Option(ListFormat.table, "--format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+    ) -> None:
+        from kejin.facts import load_facts
+        from kejin.points.recommend import recommend
+
+        split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
+        facts = load_facts(input)
+        rec = recommend(facts, method, min_tier, split(sectors), region, split(standards), year)
+        _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"])
+
+
+def print_record(rec: dict) -> None:
+    console.print(f"[bold]技术侧信用记录 / Technology-side credit record[/]: {rec['name']} ({rec['uscc']})", highlight=False)
+    console.print(f"方法 method {rec['method']}@{rec['method_version']} · sha256 {rec['method_sha256'][:16]}… · input digest {str(rec['input_digest'])[:16]}…", highlight=False)
+    tiers = rec["tiers"]
+    print_table(
+        "积分与名次轨迹 / points and rank trajectory",
+        ["年度 year", "阶段 stage", "积分 points", "百分位 pct", "名次 rank", "榜单 tier", "符合标准 standards met", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
+        [
+            (
+                y["year"], y["stage"], y["points"], y["percentile"], f"{y['rank']}/{y['cohort_size']}" if y["rank"] else "—",
+                tiers.get(y["tier"] or "", {}).get("zh", "—"), ", ".join(y["standards_met"]) or "—", y["rd_expense"],
+                f"{y['ip_stock']['ip_class1']} ({y['ip_flow']['ip_class1'] if y['ip_flow']['ip_class1'] is not None else '—'})",
+                f"{y['ip_stock']['ip_class2']} ({y['ip_flow']['ip_class2'] if y['ip_flow']['ip_class2'] is not None else '—'})",
+            )
+            for y in rec["years"]
+        ],
+    )
+    last = rec["years"][-1]
+    console.print(f"最新加分项 raised: {last['raised'] or '—'} · 减分项 lowered: {last['lowered'] or '—'} · 无法使用 unusable: {last['unusable'] or '—'}", highlight=False)
+    rd = rec["rd_continuity"]
+    console.print(f"研发连续性（时间账单）/ R&D continuity: 连续 {rd['unbroken_rd_years']} 年 unbroken years, 累计研发 cumulative R&D {rd['cumulative_rd']:,.2f} 元 ({rd['first_year']}–{rd['last_year']})", highlight=False)
+    tp = rec.get("tech_path")
+    if tp:
+        print_table(
+            "技术路径 / technology path (IPC subclasses)",
+            ["年度 year", "申请 filed", "授权 granted", "小类 classes", "集中度 HHI", "偏移 shift", "新进入 new"],
+            [(y["year"], y["filed"], y["granted"], ", ".join(f"{k}:{v}" for k, v in y["classes"].items()), y["hhi"], y["shift_from_before"], ", ".join(y["new_classes"])) for y in tp["years"]],
+        )

@@ -1,0 +1,90 @@
+"""Recommendation lists (推荐机制): firms at or above a tier, ranked, with the reasons.
+
+Filters: minimum tier, frontier sectors (any of), region prefix, standards that must be met
+in the same year. Ranked by points (then percentile, then uscc). Each firm gets a bilingual
+reason: points, rank in its cohort, tier, standards met, trend on the previous year.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from kejin.errors import InputError, Problem
+from kejin.points.engine import as_method, score
+from kejin.points.methods import Method
+from kejin.points.tiers import tier_names, tier_order
+
+
+def recommend(
+    facts: pl.DataFrame,
+    method: str | Method = "national-core",
+    min_tier: str = "strive",
+    sectors: list[str] | None = None,
+    region: str | None = None,
+    standards: list[str] | None = None,
+    year: int | None = None,
+    scored: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    m = as_method(method)
+    order = tier_order(m)
+    if min_tier not in order:
+        raise InputError(Problem("recommend.tier", f"未知榜单 {min_tier}（可用：{', '.join(order)}）", f"unknown tier {min_tier} (available: {', '.join(order)})", field="min_tier", value=min_tier))
+    ok_tiers = order[: order.index(min_tier) + 1]
+    res = scored if scored is not None else score(facts, m)
+    year = year or int(res["year"].max())
+    prev = res.filter(pl.col("year") == year - 1).select("uscc", pl.col("points").alias("points_prev"))
+    cur = res.filter((pl.col("year") == year) & pl.col("points").is_not_null())
+    if min_tier != order[-1]:  # the lowest tier (e.g. "none") lists every scored firm, small cohorts included
+        cur = cur.filter(pl.col("tier").is_in(ok_tiers))
+    cur = cur.join(prev, on="uscc", how="left")
+    info = facts.filter(pl.col("year") == year).select("uscc", "region_code", "frontier_sectors", *(["industry_code"] if "industry_code" in facts.columns else []))
+    cur = cur.join(info, on="uscc", how="left")
+    if region:
+        cur = cur.filter(pl.col("region_code").str.starts_with(region))
+    if sectors:
+        cond = pl.lit(False)
+        for s in sectors:
+            cond = cond | pl.col("frontier_sectors").list.contains(s)
+        cur = cur.filter(cond.fill_null(False))
+    met: dict[str, list[str]] = {}
+    if standards and cur.height:
+        from kejin.standards import engine
+        from kejin.standards.registry import resolve
+
+        packs = resolve(",".join(standards))
+        firms = facts.filter(pl.col("uscc").is_in(cur["uscc"].implode()) & (pl.col("year") <= year))
+        frames = engine.evaluate(firms, packs, gaps=False)
+        passed = None
+        for p in packs:
+            ok = frames[p.ref].filter((pl.col("year") == year) & (pl.col("status") == "pass")).select("uscc")
+            for u in ok["uscc"].to_list():
+                met.setdefault(u, []).append(p.id)
+            passed = set(ok["uscc"].to_list()) if passed is None else passed & set(ok["uscc"].to_list())
+        cur = cur.filter(pl.col("uscc").is_in(sorted(passed or set())))
+    cur = cur.sort(["points", "percentile", "uscc"], descending=[True, True, False])
+    names = tier_names(m)
+    reasons_zh, reasons_en, trend, std = [], [], [], []
+    for r in cur.iter_rows(named=True):
+        d = None if r["points_prev"] is None else round(r["points"] - r["points_prev"], 4)
+        trend.append(d)
+        s = met.get(r["uscc"], [])
+        std.append(";".join(s))
+        tz, te = names.get(r["tier"], ("比较组过小未分榜", "cohort too small for lists")) if r["tier"] else ("比较组过小未分榜", "cohort too small for lists")
+        tz_txt = "" if d is None else f"，较上年{'+' if d >= 0 else ''}{d:.2f}"
+        te_txt = "" if d is None else f", {'+' if d >= 0 else ''}{d:.2f} on last year"
+        reasons_zh.append(f"积分 {r['points']:.2f}（{r['stage']}组第 {r['rank']}/{r['cohort_size']} 名，百分位 {r['percentile']:.1f}），{tz}" + (f"，符合 {'、'.join(s)}" if s else "") + tz_txt)
+        reasons_en.append(f"{r['points']:.2f} points (rank {r['rank']}/{r['cohort_size']} in {r['stage']} cohort, percentile {r['percentile']:.1f}), {te}" + (f", meets {', '.join(s)}" if s else "") + te_txt)
+    out = cur.with_columns(
+        pl.Series("trend", trend, dtype=pl.Float64),
+        pl.Series("standards_met", std, dtype=pl.String),
+        pl.Series("reason_zh", reasons_zh, dtype=pl.String),
+        pl.Series("reason_en", reasons_en, dtype=pl.String),
+    ).with_columns(pl.int_range(1, pl.len() + 1).alias("position"), pl.col("frontier_sectors").list.join(";"))
+    cols = ["position", "uscc", "name", "year", "region_code", "frontier_sectors", "stage", "points", "percentile", "rank", "cohort_size", "tier", "standards_met", "trend", "reason_zh", "reason_en", "method", "method_version", "method_sha256", "input_digest"]
+    return out.select([c for c in cols if c in out.columns])
+
+
+def as_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dicts()

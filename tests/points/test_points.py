@@ -1,0 +1,293 @@
+"""Engine, verification, allocation, record and CLI tests for kejin.points."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kejin.errors import InputError, PackError
+from kejin.facts import load_facts
+from kejin.facts.synth import synth_facts
+from kejin.points import record, score
+from kejin.points.allocate import allocate
+from kejin.points.methods import load_method_file, resolve
+from kejin.points.sql import method_sql
+from kejin.points.verify import read_results, verify
+
+SAMPLE = Path("/work/shared/data/enterprise_facts_sample.csv")
+PACKS = Path(__file__).resolve().parents[2] / "kejin" / "packs" / "points"
+
+
+@pytest.fixture(scope="module")
+def synth() -> pl.DataFrame:
+    return synth_facts(900, seed=11)
+
+
+@pytest.fixture(scope="module")
+def synth_scores(synth) -> pl.DataFrame:
+    return score(synth)
+
+
+@pytest.fixture(scope="module")
+def sample() -> pl.DataFrame:
+    if not SAMPLE.exists():
+        pytest.skip("shared sample not present")
+    return load_facts(SAMPLE)
+
+
+# ---------------------------------------------------------------- contract and determinism
+
+
+def test_contract_columns(synth_scores):
+    for c in ("uscc", "year", "points", "stage", "tier", "percentile", "method", "method_version", "method_sha256", "input_digest", "group_innovation", "group_growth", "group_auxiliary"):
+        assert c in synth_scores.columns
+    assert synth_scores.select(pl.struct("uscc", "year").is_unique().all()).item()
+    # groups add up to the base points (reweighting applies to each group alike)
+    diff = (synth_scores["group_innovation"] + synth_scores["group_growth"] + synth_scores["group_auxiliary"] - synth_scores["base_points"]).abs().max()
+    assert diff < 1e-3
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000))
+def test_percentiles_invariant_to_row_order(synth, synth_scores, seed):
+    shuffled = synth.sample(fraction=1.0, shuffle=True, seed=seed)
+    assert score(shuffled).equals(synth_scores)
+
+
+def test_repeat_runs_bit_identical(synth, synth_scores):
+    again = score(synth)
+    assert again.equals(synth_scores)
+    assert again["input_digest"][0] == synth_scores["input_digest"][0]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(0, 10_000), factor=st.floats(1.0001, 20.0))
+def test_own_rd_rise_never_lowers_points(synth, synth_scores, pick, factor):
+    last = synth_scores.filter(pl.col("year") == 2024)
+    firm = last["uscc"][pick % last.height]
+    cond = (pl.col("uscc") == firm) & (pl.col("year") == 2024)
+    bumped = synth.with_columns(pl.when(cond).then(pl.col("rd_expense") * factor).otherwise(pl.col("rd_expense")).alias("rd_expense"))
+    before = synth_scores.filter(pl.col("uscc") == firm, pl.col("year") == 2024)["points"][0]
+    after = score(bumped).filter(pl.col("uscc") == firm, pl.col("year") == 2024)["points"][0]
+    if before is None:
+        return
+    assert after >= before - 1e-9
+
+
+def test_tiers_follow_longwan_shares(synth):
+    big = score(synth_facts(6000, seed=3))
+    for (_year, _stage), g in big.filter(pl.col("status") == "scored").group_by(["year", "stage"]):
+        n = g.height
+        lead = g.filter(pl.col("tier") == "lead")
+        assert lead.height <= int(0.05 * n) + 1
+        assert (g.filter(pl.col("tier").is_in(["lead", "race", "strive"])).height) <= int(0.20 * n) + 1
+        assert lead["points"].min() >= g.filter(pl.col("tier") == "none")["points"].max()
+
+
+def test_duckdb_query_agrees_on_10000_rows():
+    facts = synth_facts(10_000, seed=5)
+    for name in ("national-core", "v2"):
+        m = resolve(name)
+        con = duckdb.connect()
+        con.register("facts", facts.to_arrow())
+        sql = pl.from_arrow(con.sql(method_sql(m)).to_arrow_table())
+        eng = score(facts, m)
+        j = eng.join(sql, on=["uscc", "year"], suffix="_sql")
+        assert j.height == 10_000
+        assert (j["points"] - j["points_sql"]).abs().max() < 1e-6
+        assert (j["tier"] == j["tier_sql"]).all()
+        assert (j["stage"] == j["stage_sql"]).all()
+
+
+# ---------------------------------------------------------------- packs
+
+
+def test_local_pack_inherits(synth):
+    local, parent = resolve("local-frontier-pilot"), resolve("national-core")
+    assert {i.id for i in parent.indicators} < {i.id for i in local.indicators}
+    assert local.stage_weights("startup")["rd_intensity"] == 7 and parent.stage_weights("startup")["rd_intensity"] == 10
+    assert local.stage_weights("growth")["rd_amount"] == parent.stage_weights("growth")["rd_amount"]
+    assert local.bonus.cap == 8 and [b.id for b in local.bonus.indicators] == ["frontier_sector", "st_projects"]
+    res = score(synth, local)
+    assert res.height and res.select(pl.col("uscc").str.slice(2, 2).is_in(["44"]).all()).item()
+    assert local.sha256 != parent.sha256 and len(local.files) == 2
+
+
+def _write(tmp: Path, text: str, name: str = "bad.yaml") -> Path:
+    p = tmp / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _variant(tmp: Path, old: str, new: str) -> Path:
+    text = (PACKS / "national-core" / "2024.1.yaml").read_text(encoding="utf-8")
+    assert old in text
+    return _write(tmp, text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    "old,new,key",
+    [
+        ("startup: {rd_amount: 8,", "startup: {rd_amount: 9,", "weights.startup"),
+        ("value: rd_expense\n", "value: rd_spend\n", "indicators.rd_amount.value"),
+        ("normalise: {method: percentile}", "normalise: {method: zscore}", "indicators[0].normalise.method"),
+        ("scale: 100", "scale: 100\nderived: {a: b + 1, b: a * 2}", "derived.a"),
+    ],
+)
+def test_bad_packs_name_file_and_key(tmp_path, old, new, key):
+    path = _variant(tmp_path, old, new)
+    with pytest.raises(PackError) as err:
+        load_method_file(path)
+    keys = [p.key for p in err.value.problems]
+    assert any(k and k.startswith(key) for k in keys), keys
+    assert all(p.file == str(path) for p in err.value.problems)
+
+
+def test_small_cohort_error(tmp_path, sample):
+    path = _variant(tmp_path, "on_small: flag", "on_small: error")
+    with pytest.raises(InputError) as err:
+        score(sample, load_method_file(path))
+    assert err.value.problems[0].key == "cohort.min_size"
+    flagged = score(sample)
+    assert (flagged["status"] == "small_cohort").all() and flagged["tier"].is_null().all()
+
+
+def test_require_policy_drops_firms_with_blanks(tmp_path, synth):
+    path = _variant(tmp_path, "policy: reweight", "policy: require")
+    res = score(synth, load_method_file(path))
+    # the first year of every firm has no R&D growth → not scored under "require"
+    assert (res.filter(pl.col("year") == 2022)["status"] == "insufficient_data").all()
+
+
+# ---------------------------------------------------------------- verify
+
+
+def test_verify_passes_and_catches_one_fen_and_weight(tmp_path, synth, synth_scores):
+    out = tmp_path / "r.csv"
+    synth_scores.write_csv(out)
+    assert verify(read_results(out), synth).ok
+    one_fen = synth.with_columns(pl.when(pl.int_range(pl.len()) == 17).then(pl.col("revenue") + 0.01).otherwise(pl.col("revenue")).alias("revenue"))
+    rep = verify(read_results(out), one_fen)
+    assert not rep.ok and rep.first.column == "input_digest"
+    changed = _variant(tmp_path, "growth: {rd_amount: 7, rd_growth: 5,", "growth: {rd_amount: 8, rd_growth: 4,")
+    rep = verify(read_results(out), synth, str(changed))
+    assert not rep.ok and rep.first.column == "method_sha256"
+    assert any(d.column == "points" for d in rep.differences)
+
+
+# ---------------------------------------------------------------- allocation
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fen=st.integers(10_000_00, 10**11), rule=st.sampled_from(["proportional", "tiered", "capped"]))
+def test_allocation_exhausts_budget_to_the_fen(synth_scores, fen, rule):
+    budget = f"{fen // 100}.{fen % 100:02d}"
+    a = allocate(synth_scores, budget, rule)
+    assert int(a.table["amount_fen"].sum()) == fen
+    assert (a.table["amount_fen"] >= 0).all()
+    if rule == "capped":
+        assert a.table["amount_fen"].max() <= a.parameters["cap_fen"]
+
+
+def test_allocation_floor_and_cap_and_errors(synth_scores):
+    a = allocate(synth_scores, "100000", "proportional", floor="1000", cap="5000")
+    t = a.table
+    assert t["amount_fen"].sum() == 10_000_000 and t["amount_fen"].min() >= 100_000 and t["amount_fen"].max() <= 500_000
+    pts = t["points"].to_list()
+    amt = t["amount_fen"].to_list()
+    assert all(amt[i] >= amt[i + 1] - 1 for i in range(len(amt) - 1) if pts[i] > pts[i + 1])
+    with pytest.raises(InputError):
+        allocate(synth_scores, "100", "proportional", floor="50")
+    with pytest.raises(InputError):
+        allocate(synth_scores, "1000000", "proportional", cap="1")
+    with pytest.raises(InputError):
+        allocate(synth_scores, "12.345", "proportional")
+
+
+def test_allocation_hand_example():
+    res = pl.DataFrame({"uscc": ["A", "B", "C"], "year": [2024] * 3, "points": [60.0, 30.0, 10.0], "tier": ["lead", "race", "strive"],
+                        "method": ["m"] * 3, "method_sha256": ["s"] * 3, "input_digest": ["d"] * 3})
+    a = allocate(res, "100.00", "proportional")
+    assert a.table["amount_fen"].to_list() == [6000, 3000, 1000]
+    a = allocate(res, "0.10", "proportional")  # 6, 3, 1 fen
+    assert a.table["amount_fen"].to_list() == [6, 3, 1]
+    a = allocate(res, "100.00", "proportional", cap="50")  # A capped at 50, rest 50 split 3:1
+    assert a.table["amount_fen"].to_list() == [5000, 3750, 1250]
+    a = allocate(res, "60.00", "tiered")  # 3:2:1
+    assert a.table["amount_fen"].to_list() == [3000, 2000, 1000]
+    a = allocate(res, "0.01", "proportional")
+    assert a.table["amount_fen"].to_list() == [1, 0, 0]
+
+
+# ---------------------------------------------------------------- record
+
+
+def test_record_of_sample_firm(sample, tmp_path):
+    patents = pl.DataFrame({
+        "专利号": ["P1", "P2", "P3", "P4"], "专利类型": ["发明", "实用新型", "发明", "发明"],
+        "IPC分类号": ["G06N 10/00", "H04L 9/08", "G06N 10/40", "G06N 10/20"],
+        "申请日": ["2022-03-01", "2022-06-01", "2023-02-01", "2024-01-20"], "授权日": ["2023-09-10", "2022-12-01", None, None],
+    })
+    rec = record(sample, "91440305787789323F", patents=patents)
+    assert [y["year"] for y in rec["years"]] == [2022, 2023, 2024]
+    rd = rec["rd_continuity"]
+    assert rd["unbroken_rd_years"] == 3
+    assert rd["cumulative_rd"] == pytest.approx(1746910.48 + 4576177.67 + 7120369.48, abs=0.01)
+    assert rec["years"][1]["ip_flow"]["ip_class2"] == 7 and rec["years"][2]["ip_flow"]["ip_class2"] == 4
+    assert rec["years"][0]["ip_flow"]["ip_class1"] is None
+    assert all("tech-sme" in y["standards_met"] for y in rec["years"])
+    tp = rec["tech_path"]
+    assert tp["patents"] == 4 and tp["main_class"] == "G06N" and tp["years"][0]["hhi"] == 0.5
+    assert tp["years"][1]["classes"] == {"G06N": 1} and tp["years"][1]["new_classes"] == []
+    assert rec["method_sha256"] == resolve("national-core").sha256
+    from kejin.points.report_html import render
+
+    html = render(rec)
+    assert "<svg" in html and "<script" not in html and "技术侧信用记录" in html and "Technology-side credit record" in html
+
+
+# ---------------------------------------------------------------- CLI
+
+_MOUNTED = False
+
+
+def _app():
+    global _MOUNTED
+    import kejin.cli as cli
+
+    if not _MOUNTED:
+        cli._mount()
+        _MOUNTED = True
+    return cli.app
+
+
+def test_cli_score_verify_allocate_recommend_record(tmp_path, sample):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    app = _app()
+    out = tmp_path / "r.json"
+    r = runner.invoke(app, ["points", "score", "--method", "national-core", "--input", str(SAMPLE), "--format", "json", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert len(rows) == 24 and {"uscc", "year", "points", "stage", "tier", "percentile", "method", "method_sha256", "input_digest"} <= set(rows[0])
+    r = runner.invoke(app, ["points", "verify", str(out), "--input", str(SAMPLE)])
+    assert r.exit_code == 0, r.output
+    rows[3]["points"] += 0.0001
+    out.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    r = runner.invoke(app, ["points", "verify", str(out), "--input", str(SAMPLE)])
+    assert r.exit_code == 1 and "points" in r.output
+    for args in (["points", "methods"], ["points", "show", "v2"], ["record", "--uscc", "91440305787789323F", "--input", str(SAMPLE)],
+                 ["recommend", "--input", str(SAMPLE), "--min-tier", "none", "--format", "json"],
+                 ["points", "allocate", "--budget", "1000000", "--rule", "capped", "--input", str(SAMPLE), "--min-tier", "none", "--cap", "200000", "--format", "json"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, (args, r.output)
+    r = runner.invoke(app, ["record", "--uscc", "91440305787789323F", "--input", str(SAMPLE), "--format", "html", "--output", str(tmp_path / "r.html")])
+    assert r.exit_code == 0 and (tmp_path / "r.html").read_text(encoding="utf-8").count("<svg") >= 4
