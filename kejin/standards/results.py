@@ -30,6 +30,15 @@ def missing_list(row: dict[str, Any]) -> list[str]:
     return [m for m in (row.get("missing") or "").split(";") if m]
 
 
+def missing_label(name: str, lang: str) -> str:
+    """``revenue@t-1`` → 营业收入(上1年) / Operating (sales) revenue (1 year earlier)."""
+    field_name, _, lag = name.partition("@t-")
+    f = schema.field(field_name)
+    if lang == "zh":
+        return f.zh + (f"(前{lag}年)" if lag else "")
+    return f.en + (f" ({lag} year{'s' if lag != '1' else ''} earlier)" if lag else "")
+
+
 def fmt_change(lever: str, current: float | None, needed: float) -> tuple[str, str]:
     f = schema.field(lever)
     cur = current or 0.0
@@ -52,8 +61,10 @@ def reason(pack: StandardPack, row: dict[str, Any]) -> dict[str, str]:
         gate = next(g for g in pack.verdict.gates if g.id == gid)
         return {"code": decided, "zh": f"不符合条件：{gate.name.zh}", "en": f"fails condition: {gate.name.en}"}
     if decided == "missing":
-        missing = ", ".join(missing_list(row)) or "—"
-        return {"code": decided, "zh": f"无法评价：缺少 {missing}", "en": f"not evaluable: missing {missing}"}
+        names = missing_list(row)
+        zh = "、".join(missing_label(m, "zh") for m in names) or "—"
+        en = ", ".join(missing_label(m, "en") for m in names) or "—"
+        return {"code": decided, "zh": f"无法评价：缺少 {zh}", "en": f"not evaluable: missing {en}"}
     parts_zh, parts_en = [], []
     for r in pack.verdict.routes:
         if r.kind == "score":

@@ -1,0 +1,140 @@
+"""Fact imports: upload a file; it is checked and written as a background job, all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFile
+from pydantic import BaseModel
+
+from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
+from kejin.api.problems import Problem
+from kejin.errors import KejinError
+from kejin.store import repo
+from kejin.store.models import ImportJob, utcnow
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+log = logging.getLogger("kejin.api.imports")
+SUFFIXES = {".csv", ".xlsx", ".parquet", ".txt"}
+
+
+class ImportOut(BaseModel):
+    id: int
+    filename: str
+    sha256: str
+    status: str
+    rows_total: int | None
+    rows_written: int
+    progress: float
+    problems: list[dict[str, Any]] | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportList(BaseModel):
+    data: list[ImportOut]
+    count: int
+    page: int
+    page_size: int
+
+
+def _out(job: ImportJob, live: dict[int, int]) -> ImportOut:
+    written = live.get(job.id, job.rows_written) if job.status == "running" else job.rows_written
+    total = job.rows_total
+    prog = 1.0 if job.status == "succeeded" else (written / total if total else 0.0)
+    return ImportOut(id=job.id, filename=job.filename, sha256=job.sha256, status=job.status, rows_total=total,
+                     rows_written=written, progress=round(prog, 4), problems=job.problems, created_at=job.created_at,
+                     finished_at=job.finished_at)
+
+
+def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str) -> None:
+    """The background job: validate the whole file, then write it in one transaction."""
+    from kejin.facts import load_facts
+
+    try:
+        with db.session() as s:
+            s.get(ImportJob, job_id).status = "running"
+        try:
+            frame = load_facts(path)
+        except KejinError as exc:
+            problems = [dict(pr.as_dict(), file=filename) for pr in exc.problems]
+            with db.session() as s:
+                job = s.get(ImportJob, job_id)
+                job.status, job.problems, job.finished_at = "failed", problems, utcnow()
+            return
+        with db.session() as s:
+            s.get(ImportJob, job_id).rows_total = frame.height
+        live[job_id] = 0
+        repo.import_facts(db, frame, job_id=job_id, progress=lambda n: live.__setitem__(job_id, n))
+    except Exception:  # noqa: BLE001 — the job records the failure; the trace goes to the server log only
+        log.exception("import %s failed", job_id)
+        with db.session() as s:
+            job = s.get(ImportJob, job_id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.problems = [{"code": "import.error", "message_zh": "导入失败，未写入任何数据",
+                             "message_en": "the import failed; nothing was written", "file": filename}]
+    finally:
+        live.pop(job_id, None)
+        Path(path).unlink(missing_ok=True)
+
+
+@router.post("", response_model=ImportOut, status_code=202)
+async def upload(request: Request, background: BackgroundTasks, file: UploadFile = File(...),
+                 p: Principal = Depends(require("imports:write"))) -> ImportOut:
+    """Upload a facts file (CSV/XLSX/Parquet, Chinese or English headers); returns the job to poll."""
+    limit = request.app.state.settings.max_upload_bytes
+    name = os.path.basename(file.filename or "upload.csv")[:200]
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise Problem(415, "import.type", "只接受 CSV、XLSX 或 Parquet 文件", "only CSV, XLSX or Parquet files are accepted")
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(suffix=suffix, prefix="kejin-import-")
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := await file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                Path(tmp).unlink(missing_ok=True)
+                raise Problem(413, "import.too_large", f"文件超过 {limit // (1 << 20)} MB 上限",
+                              f"the file exceeds the {limit // (1 << 20)} MB limit")
+            digest.update(chunk)
+            out.write(chunk)
+    db = request.app.state.db
+    with db.session() as s:
+        job = ImportJob(filename=name, sha256=digest.hexdigest(), status="queued", created_by=p.user.id)
+        s.add(job)
+        s.flush()
+        repo.audit(s, user=p.user, action="facts.import", target=f"import:{job.id}", detail={"file": name, "bytes": size})
+        out_job = _out(job, {})
+    background.add_task(run_import, db, request.app.state.import_progress, out_job.id, tmp, name)
+    return out_job
+
+
+@router.get("", response_model=ImportList)
+def list_imports(request: Request, s: SessionDep, page: PageDep,
+                 p: Principal = Depends(require("imports:write")),
+                 status: str | None = None) -> ImportList:
+    """Import jobs, newest first."""
+    query = sa.select(ImportJob).order_by(ImportJob.id.desc())
+    if status:
+        query = query.where(ImportJob.status == status)
+    rows, total = paged(s, query, page)
+    live = request.app.state.import_progress
+    return ImportList(data=[_out(r[0], live) for r in rows], count=total, page=page.page, page_size=page.page_size)
+
+
+@router.get("/{job_id}", response_model=ImportOut)
+def get_import(job_id: int, request: Request, s: SessionDep, p: Principal = Depends(require("imports:write"))) -> ImportOut:
+    """One job: status, progress (0–1) and, when it failed, every problem (file, row, field, value, zh, en)."""
+    job = s.get(ImportJob, job_id)
+    if job is None:
+        raise not_found("导入任务", "import job")
+    return _out(job, request.app.state.import_progress)

@@ -1,0 +1,309 @@
+"""Pages of the web UI, served beside the API from one FastAPI app."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kejin.api import create_app as create_api
+from kejin.api.access import enterprise_access
+from kejin.api.deps import Page, Principal, check_csrf, principal_from_request
+from kejin.api.problems import Problem
+from kejin.api.routes import auth as auth_routes
+from kejin.api.routes import consents as consent_routes
+from kejin.api.routes import enterprises as ent_routes
+from kejin.api.routes import evaluations as eval_routes
+from kejin.api.routes import funds as fund_routes
+from kejin.api.routes import imports as import_routes
+from kejin.api.security import SESSION_COOKIE
+from kejin.store import chain, repo
+from kejin.store.db import Database
+from kejin.store.models import AuditLog, Enterprise, PointsBatch, PointsRow, User, WebSession
+from kejin.web.i18n import label, money
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "kejin_lang"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _group_labels() -> dict[str, dict[str, str]]:
+    """Bilingual names of the points groups of every method (``group_<id>`` as scored)."""
+    from kejin.points.methods import all_methods
+
+    return {f"group_{g.id}": {"zh": g.name.zh, "en": g.name.en} for m in all_methods() for g in m.groups}
+
+
+def echarts_path() -> Path | None:
+    """Apache ECharts as shipped by the ``vizly`` package (a declared dependency), or None."""
+    spec = importlib.util.find_spec("vizly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(list(spec.submodule_search_locations)[0]) / "assets" / "echarts.min.js"
+    return p if p.exists() else None
+
+
+def lang_of(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in ("zh", "en"):
+        return q
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+class Login(Exception):
+    pass
+
+
+def render(request: Request, name: str, p: Principal | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    ctx.update(request=request, p=p, lang=lang, t=lambda k: label(k, lang), money=lambda v: money(v, lang),
+               has_echarts=echarts_path() is not None, path=request.url.path)
+    resp = templates.TemplateResponse(request, name, ctx, status_code=status)
+    if request.query_params.get("lang") in ("zh", "en"):
+        resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    app = create_api(db)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def who(request: Request) -> tuple[Any, Principal]:
+        s = app.state.db.sessions()
+        p = principal_from_request(request, s)
+        if p is None:
+            s.close()
+            raise Login()
+        return s, p
+
+    @app.exception_handler(Login)
+    async def _login(request: Request, exc: Login):
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/vendor/echarts.min.js", include_in_schema=False)
+    def echarts() -> Response:
+        path = echarts_path()
+        if path is None:
+            return Response("/* echarts not installed */", media_type="application/javascript", status_code=404)
+        return FileResponse(path, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request):
+        return render(request, "login.html", None, error=None)
+
+    @app.post("/login", include_in_schema=False)
+    def login_submit(request: Request, username: str = Form(...), password: str = Form(...)):
+        with app.state.db.sessions() as s:
+            user = auth_routes.authenticate(s, username, password)
+            if user is None:
+                return render(request, "login.html", None, status=401, error=label("login_failed", lang_of(request)))
+            resp = RedirectResponse("/", status_code=303)
+            auth_routes.open_session(s, user, resp, secure=request.url.scheme == "https")
+            s.commit()
+            return resp
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf_token: str = Form("")):
+        s, p = who(request)
+        with s:
+            check_csrf(p, request, csrf_token)
+            s.execute(sa.delete(WebSession).where(WebSession.id == p.session_id))
+            s.commit()
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    @app.get("/", include_in_schema=False)
+    def overview(request: Request):
+        s, p = who(request)
+        with s:
+            if p.role == "enterprise":
+                return RedirectResponse(f"/enterprises/{p.org.uscc}", status_code=303)
+            if p.role == "fund_manager" and request.query_params.get("view") != "region":
+                pass
+            b = s.scalars(sa.select(PointsBatch).order_by(PointsBatch.seq.desc()).limit(1)).first()
+            charts: dict[str, Any] = {}
+            if b is not None:
+                rows = s.scalars(sa.select(PointsRow).where(PointsRow.batch_id == b.id)).all()
+                stages: dict[str, list[float]] = {}
+                tiers: dict[str, int] = {}
+                districts: dict[str, list[float]] = {}
+                for r in rows:
+                    if r.points is not None:
+                        stages.setdefault(r.stage or "—", []).append(r.points)
+                        districts.setdefault(r.region_code or "—", []).append(r.points)
+                    tiers[r.tier or "—"] = tiers.get(r.tier or "—", 0) + 1
+                charts["stages"] = {k: _box(v) for k, v in sorted(stages.items())}
+                charts["tiers"] = dict(sorted(tiers.items()))
+                top = sorted(districts.items(), key=lambda kv: -len(kv[1]))[:15]
+                charts["districts"] = {k: round(sum(v) / len(v), 1) for k, v in sorted(top)}
+            sectors: dict[str, int] = {}
+            for (fs,) in s.execute(sa.select(Enterprise.frontier_sectors)):
+                for x in (fs or "").split(";"):
+                    if x:
+                        sectors[x] = sectors.get(x, 0) + 1
+            charts["sectors"] = dict(sorted(sectors.items(), key=lambda kv: -kv[1]))
+            n_ent = s.scalar(sa.select(sa.func.count()).select_from(Enterprise))
+            n_batches, problems = chain.verify(s) if p.role == "bureau" else (None, [])
+            return render(request, "overview.html", p, batch=b, charts=charts, charts_json=json.dumps(charts, ensure_ascii=False),
+                          n_ent=n_ent, chain_ok=not problems, n_batches=n_batches)
+
+    @app.get("/enterprises", include_in_schema=False)
+    def enterprises(request: Request, q: str | None = None, region_code: str | None = None, page: int = 1):
+        s, p = who(request)
+        with s:
+            data = ent_routes.list_enterprises(s, Page(max(page, 1), 50), p, region_code=region_code or None, q=q or None, sector=None)
+            return render(request, "enterprises.html", p, data=data, q=q or "", region_code=region_code or "")
+
+    @app.get("/enterprises/{uscc}", include_in_schema=False)
+    def profile(request: Request, uscc: str):
+        s, p = who(request)
+        with s:
+            try:
+                consent = enterprise_access(s, p, uscc)
+            except Problem as exc:
+                return render(request, "denied.html", p, status=exc.status, message=(exc.zh, exc.en))
+            e = s.get(Enterprise, uscc)
+            if e is None:
+                return render(request, "denied.html", p, status=404, message=("未找到企业", "enterprise not found"))
+            record = ent_routes.build_record(s, e)
+            if p.role != "enterprise":
+                repo.audit(s, user=p.user, action="record.read", target=uscc,
+                           consent_id=None if consent is None else consent.id, detail={"via": "web", "role": p.role})
+                s.commit()
+            reads = []
+            if p.role == "enterprise":
+                reads = s.execute(sa.select(AuditLog, User.username).outerjoin(User, User.id == AuditLog.actor_user_id)
+                                  .where(AuditLog.target == uscc, AuditLog.action == "record.read")
+                                  .order_by(AuditLog.id.desc()).limit(20)).all()
+            tl = record["points_timeline"]
+            latest_year = max((f["year"] for f in record["facts"]), default=None)
+            standards = [r for r in record["standards"] if r["year"] == latest_year]
+            radar = tl[-1]["groups"] if tl and tl[-1].get("groups") else {}
+            chart = {"timeline": [{"label": f"#{x['seq']} {x['year']}", "points": x["points"]} for x in tl],
+                     "radar": radar, "radar_labels": _group_labels()}
+            return render(request, "profile.html", p, e=e, record=record, standards=standards, latest_year=latest_year,
+                          chart_json=json.dumps(chart, ensure_ascii=False, default=str), reads=reads)
+
+    @app.get("/import", include_in_schema=False)
+    def import_page(request: Request):
+        s, p = who(request)
+        with s:
+            if not p.can("imports:write"):
+                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+            jobs = import_routes.list_imports(request, s, Page(1, 20), p)
+            return render(request, "import.html", p, jobs=jobs, job=None)
+
+    @app.post("/import", include_in_schema=False)
+    async def import_submit(request: Request):
+        s, p = who(request)
+        with s:
+            form = await request.form()
+            check_csrf(p, request, str(form.get("csrf_token", "")))
+            if not p.can("imports:write"):
+                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+            file = form.get("file")
+            if not isinstance(file, UploadFile) and not hasattr(file, "read"):
+                return RedirectResponse("/import", status_code=303)
+        from fastapi import BackgroundTasks
+
+        tasks = BackgroundTasks()
+        job = await import_routes.upload(request, tasks, file, p)
+        resp = RedirectResponse(f"/import/{job.id}", status_code=303)
+        resp.background = tasks
+        return resp
+
+    @app.get("/import/{job_id}", include_in_schema=False)
+    def import_job(request: Request, job_id: int):
+        s, p = who(request)
+        with s:
+            if not p.can("imports:write"):
+                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+            job = import_routes.get_import(job_id, request, s, p)
+            return render(request, "import.html", p, jobs=None, job=job)
+
+    @app.get("/recommendations", include_in_schema=False)
+    def recommendations(request: Request, tier: str | None = None, stage: str | None = None,
+                        region_code: str | None = None, page: int = 1):
+        s, p = who(request)
+        with s:
+            if not p.can("recommendations:read"):
+                return render(request, "denied.html", p, status=403, message=("无权查看推荐名单", "no access to the lists"))
+            data = eval_routes.recommendations(s, Page(max(page, 1), 50), p, batch=None, tier=tier or None, stage=stage or None,
+                                               region_code=region_code or None, format="json")
+            qs = "&".join(f"{k}={v}" for k, v in (("tier", tier), ("stage", stage), ("region_code", region_code)) if v)
+            return render(request, "recommendations.html", p, data=data, tier=tier or "", stage=stage or "",
+                          region_code=region_code or "", qs=qs)
+
+    @app.get("/consents", include_in_schema=False)
+    def consents(request: Request):
+        s, p = who(request)
+        with s:
+            data = consent_routes.list_consents(s, Page(1, 200), p, in_force=None)
+            inst = consent_routes.institutions(s, p) if p.can("consents:write") else []
+            return render(request, "consents.html", p, data=data, institutions=inst)
+
+    @app.post("/consents", include_in_schema=False)
+    def consent_grant(request: Request, institution_org_id: int = Form(...), purpose: str = Form(""),
+                      csrf_token: str = Form("")):
+        s, p = who(request)
+        with s:
+            check_csrf(p, request, csrf_token)
+            if not p.can("consents:write"):
+                return render(request, "denied.html", p, status=403, message=("只有企业可以授权", "only a firm grants consent"))
+            consent_routes.grant(consent_routes.ConsentIn(institution_org_id=institution_org_id, purpose=purpose or None), s, p)
+        return RedirectResponse("/consents", status_code=303)
+
+    @app.post("/consents/{consent_id}/revoke", include_in_schema=False)
+    def consent_revoke(request: Request, consent_id: int, csrf_token: str = Form("")):
+        s, p = who(request)
+        with s:
+            check_csrf(p, request, csrf_token)
+            if not p.can("consents:write"):
+                return render(request, "denied.html", p, status=403, message=("只有企业可以撤销授权", "only a firm revokes consent"))
+            consent_routes.revoke(consent_id, s, p)
+        return RedirectResponse("/consents", status_code=303)
+
+    @app.get("/funds", include_in_schema=False)
+    def funds(request: Request):
+        s, p = who(request)
+        with s:
+            if not p.can("funds:read"):
+                return render(request, "denied.html", p, status=403, message=("无权查看基金", "no access to funds"))
+            data = fund_routes.list_funds(s, Page(1, 200), p, strategy=None)
+            return render(request, "funds.html", p, data=data)
+
+    @app.get("/funds/{fund_id}", include_in_schema=False)
+    def fund(request: Request, fund_id: str):
+        s, p = who(request)
+        with s:
+            if not p.can("funds:read"):
+                return render(request, "denied.html", p, status=403, message=("无权查看基金", "no access to funds"))
+            try:
+                ev = fund_routes.fund_evaluation(fund_id, s, p)
+            except Problem as exc:
+                return render(request, "denied.html", p, status=exc.status, message=(exc.zh, exc.en))
+            return render(request, "fund.html", p, ev=ev, ev_json=json.dumps(ev, ensure_ascii=False, default=str))
+
+    return app
+
+
+def _box(values: list[float]) -> list[float]:
+    v = sorted(values)
+
+    def q(x: float) -> float:
+        i = x * (len(v) - 1)
+        lo = int(i)
+        hi = min(lo + 1, len(v) - 1)
+        return round(v[lo] + (v[hi] - v[lo]) * (i - lo), 2)
+
+    return [q(0), q(0.25), q(0.5), q(0.75), q(1.0)]
+

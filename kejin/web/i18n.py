@@ -1,0 +1,66 @@
+"""Labels of the web UI in Chinese (simplified) and English."""
+
+from __future__ import annotations
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app": ("科金 · 科技金融平台", "kejin · tech-finance platform"),
+    "login": ("登录", "Log in"), "logout": ("退出", "Log out"), "username": ("用户名", "Username"),
+    "password": ("密码", "Password"), "login_failed": ("用户名或密码错误", "Wrong username or password"),
+    "overview": ("区域概览", "Region overview"), "enterprises": ("企业", "Enterprises"),
+    "profile": ("企业档案", "Enterprise profile"), "import": ("导入数据", "Import"),
+    "recommendations": ("推荐名单", "Recommendations"), "consents": ("授权管理", "Consents"),
+    "funds": ("基金", "Funds"), "fund": ("基金看板", "Fund dashboard"), "audit": ("审计日志", "Audit log"),
+    "lang_switch": ("English", "中文"), "role": ("角色", "Role"),
+    "role_bureau": ("科技局", "Tech bureau"), "role_bank": ("银行", "Bank"), "role_fund_manager": ("基金管理人", "Fund manager"),
+    "role_insurer": ("保险机构", "Insurer"), "role_enterprise": ("企业", "Enterprise"),
+    "points_by_stage": ("各阶段积分分布", "Points by stage"), "tier_counts": ("梯队企业数", "Firms per tier"),
+    "frontier": ("前沿领域企业数", "Firms per frontier sector"), "by_district": ("各区县平均积分", "Average points by district"),
+    "batch": ("批次", "Batch"), "no_batch": ("尚未发布积分批次", "No points batch published yet"),
+    "uscc": ("统一社会信用代码", "USCC"), "name": ("企业名称", "Name"), "region": ("行政区划", "Region"),
+    "industry": ("行业", "Industry"), "sectors": ("前沿领域", "Frontier sectors"), "year": ("年度", "Year"),
+    "points": ("积分", "Points"), "stage": ("阶段", "Stage"), "tier": ("梯队", "Tier"), "percentile": ("百分位", "Percentile"),
+    "rank": ("排名", "Rank"), "export_csv": ("导出 CSV", "Export CSV"), "filter": ("筛选", "Filter"),
+    "revenue": ("营业收入", "Revenue"), "rd_expense": ("研发费用", "R&D expense"), "employees": ("职工数", "Employees"),
+    "total_assets": ("资产总额", "Total assets"), "net_profit": ("净利润", "Net profit"),
+    "facts_by_year": ("分年度数据", "Facts by year"), "timeline": ("信用记录时间线", "Credit record timeline"),
+    "radar": ("分组得分雷达图", "Group radar"), "standards": ("达标情况", "Standards met"), "gaps": ("差距与建议", "Gaps and suggestions"),
+    "met": ("达标", "met"), "not_met": ("未达标", "not met"), "unknown": ("无法判断", "cannot tell"),
+    "standard": ("标准", "Standard"), "result": ("结果", "Result"), "reason": ("理由", "Reason"),
+    "upload": ("上传", "Upload"), "file": ("文件", "File"), "status": ("状态", "Status"), "progress": ("进度", "Progress"),
+    "row": ("行", "Row"), "field": ("字段", "Field"), "value": ("值", "Value"), "problem": ("问题", "Problem"),
+    "import_hint": ("CSV / XLSX / Parquet，中文或英文表头；任一行有误则整批不导入。",
+                    "CSV / XLSX / Parquet with Chinese or English headers; one bad row and nothing is imported."),
+    "st_queued": ("排队中", "queued"), "st_running": ("导入中", "running"), "st_succeeded": ("已完成", "succeeded"),
+    "st_failed": ("失败，未写入任何数据", "failed; nothing was written"), "rows_written": ("已写入行数", "Rows written"),
+    "institution": ("机构", "Institution"), "purpose": ("用途", "Purpose"), "granted_at": ("授权时间", "Granted"),
+    "revoked_at": ("撤销时间", "Revoked"), "in_force": ("生效中", "in force"), "revoked": ("已撤销", "revoked"),
+    "grant": ("授权", "Grant"), "revoke": ("撤销", "Revoke"),
+    "consent_hint": ("授权后，该机构可查看本企业详细档案；每次查看都记入审计日志。",
+                     "Once granted, the institution may read your detailed record; every read is logged."),
+    "who_read": ("谁查看了本企业档案", "Who read your record"), "when": ("时间", "When"), "actor": ("操作人", "Actor"),
+    "action": ("操作", "Action"), "consent": ("授权", "Consent"),
+    "strategy": ("策略", "Strategy"), "inception": ("成立日", "Inception"), "verdict": ("生命周期结论", "Lifecycle verdict"),
+    "jcurve": ("J 曲线与区间", "J-curve against its band"), "as_of": ("估值日", "As of"), "age": ("年限", "Age (yrs)"),
+    "paid_in": ("实缴", "Paid in"), "distributed": ("分配", "Distributed"), "nav": ("净值", "NAV"),
+    "v_on_track": ("符合预期", "on track"), "v_watch": ("关注", "watch"), "v_off_track": ("偏离", "off track"),
+    "v_too_early": ("为时尚早", "too early"), "band_low": ("区间下沿", "band low"), "band_high": ("区间上沿", "band high"),
+    "band_mid": ("区间中值", "band mid"), "floor": ("底线", "floor"), "fixed_rules": ("固定年度规则", "Fixed annual rules"),
+    "no_access": ("无权查看", "No access"), "count": ("共", "Total"), "prev": ("上一页", "Previous"), "next": ("下一页", "Next"),
+    "search": ("搜索", "Search"), "chain": ("哈希链", "Hash chain"), "intact": ("完好", "intact"), "broken": ("已断开", "BROKEN"),
+    "no_data": ("暂无数据", "No data"), "chart_missing": ("图表库未安装（vizly），仅显示表格", "Chart library (vizly) not installed: tables only"),
+}
+
+
+def label(key: str, lang: str) -> str:
+    zh, en = LABELS.get(key, (key, key))
+    return en if lang == "en" else zh
+
+
+def money(v: float | None, lang: str = "zh") -> str:
+    """Yuan shown as 万元 / 亿元, the custom for Chinese financial tables."""
+    if v is None:
+        return "—"
+    a = abs(v)
+    if a >= 1e8:
+        return f"{v / 1e8:,.2f} 亿元" if lang != "en" else f"{v / 1e8:,.2f} 亿元 (100M CNY)"
+    return f"{v / 1e4:,.1f} 万元" if lang != "en" else f"{v / 1e4:,.1f} 万元 (10k CNY)"

@@ -1,0 +1,141 @@
+"""The web UI in a real browser (Debian's Chromium driven by Playwright)."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from kejin.api.demo import DEMO_PASSWORD
+
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "enterprise_facts_sample.csv"
+FIRM1 = "91440305787789323F"  # first firm of the shared sample; firm1 in the demo data
+
+
+def login(browser, server, username):
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.parametrize("user, role_zh, landing", [
+    ("bureau", "科技局", "/"), ("bank1", "银行", "/"), ("fund1", "基金管理人", "/"),
+    ("insurer1", "保险机构", "/"), ("firm1", "企业", f"/enterprises/{FIRM1}"),
+])
+def test_each_role_logs_in(browser, server, shot, user, role_zh, landing):
+    page = login(browser, server, user)
+    assert page.url == server + landing
+    assert role_zh in page.inner_text("#who")
+    shot(page, f"home-{user}")
+    page.context.close()
+
+
+def test_wrong_password_stays_on_login(browser, server):
+    page = browser.new_page()
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "bureau")
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    assert page.is_visible("#login-error")
+    page.close()
+
+
+def test_overview_draws_charts_and_switches_language(browser, server, shot):
+    page = login(browser, server, "bureau")
+    page.wait_for_selector("#chart-tiers canvas")
+    assert "区域概览" in page.inner_text("h1")
+    page.click("#lang-switch")
+    page.wait_for_load_state("networkidle")
+    assert "Region overview" in page.inner_text("h1")
+    shot(page, "overview-en")
+    page.goto(f"{server}/?lang=zh")
+    shot(page, "overview")
+    page.context.close()
+
+
+def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp_path):
+    if not SAMPLE.exists():
+        pytest.skip(f"shared sample file not found at {SAMPLE}")
+    page = login(browser, server, "bureau")
+    page.goto(f"{server}/import")
+    page.set_input_files("input[type=file]", str(SAMPLE))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#job-status.ok", timeout=30000)
+    assert page.inner_text("#job-rows") == "24"
+    shot(page, "import-ok")
+    rows = list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8-sig"))))
+    rows[3][rows[0].index("revenue")] = "lots"
+    broken = tmp_path / "broken.csv"
+    with broken.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    page.goto(f"{server}/import")
+    page.set_input_files("input[type=file]", str(broken))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#error-table", timeout=30000)
+    cells = page.inner_text("#error-table tbody")
+    assert "revenue" in cells and "4" in cells and "lots" in cells
+    shot(page, "import-errors")
+    page.context.close()
+
+
+def test_profile_page(browser, server, shot):
+    page = login(browser, server, "bureau")
+    page.goto(f"{server}/enterprises/{FIRM1}")
+    assert "深圳市示例量子科技有限公司" in page.inner_text("#profile-name")
+    assert page.locator("#standards-table tr").count() > 2
+    page.wait_for_selector("#chart-timeline canvas")
+    shot(page, "profile")
+    page.context.close()
+
+
+def test_grant_consent_changes_the_banks_view(browser, server, shot):
+    bank = login(browser, server, "bank2")
+    bank.goto(f"{server}/enterprises/{FIRM1}")
+    assert bank.is_visible("#denied")
+    firm = login(browser, server, "firm1")
+    firm.goto(f"{server}/consents")
+    firm.select_option("#grant-institution", label="另一家示例银行 · 银行")
+    firm.fill("#grant-form input[name=purpose]", "贷款审查")
+    firm.click("#grant-form button[type=submit]")
+    firm.wait_for_selector("tr[data-institution='另一家示例银行']")
+    shot(firm, "consents")
+    bank.goto(f"{server}/enterprises/{FIRM1}")
+    assert "深圳市示例量子科技有限公司" in bank.inner_text("#profile-name")
+    shot(bank, "profile-bank-with-consent")
+    firm.goto(f"{server}/enterprises/{FIRM1}")
+    assert "bank2" in firm.inner_text("#reads-table")  # the firm sees who read its record
+    firm.goto(f"{server}/consents")
+    firm.locator("tr[data-institution='另一家示例银行'] button.danger").click()
+    firm.wait_for_load_state("networkidle")
+    bank.goto(f"{server}/enterprises/{FIRM1}")
+    assert bank.is_visible("#denied")
+    bank.context.close()
+    firm.context.close()
+
+
+def test_export_recommendations(browser, server, shot, tmp_path):
+    page = login(browser, server, "bank1")
+    page.goto(f"{server}/recommendations")
+    shot(page, "recommendations")
+    n = page.locator("#rec-table tbody tr").count()
+    with page.expect_download() as dl:
+        page.click("#export-csv")
+    path = tmp_path / "list.csv"
+    dl.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert lines[0].startswith("排名 rank") and len(lines) - 1 >= n > 0
+    page.context.close()
+
+
+def test_fund_dashboard(browser, server, shot):
+    page = login(browser, server, "fund1")
+    page.goto(f"{server}/funds/VC-DEMO")
+    page.wait_for_selector("#chart-jcurve canvas")
+    assert page.inner_text("#verdict").strip() in {"符合预期", "关注", "偏离", "为时尚早"}
+    shot(page, "fund")
+    page.context.close()
