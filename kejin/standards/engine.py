@@ -482,7 +482,7 @@ def _with_missing(out: pl.DataFrame, pack: StandardPack) -> pl.DataFrame:
         return out.with_columns(pl.lit("").alias("missing"))
     rows = np.flatnonzero(undecided.to_numpy())
     mask = pl.sum_horizontal([pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(inputs)])
-    masks = out[rows].select(mask.alias("m"))["m"].to_numpy()
+    masks = out.select(mask.alias("m"))["m"].to_numpy()[rows]  # gathering rows first would copy every column
     uniques, index = np.unique(masks, return_inverse=True)
     labels = [";".join(label for i, (_, label) in enumerate(inputs) if int(m) >> i & 1) for m in uniques]
     pick = np.full(out.height, len(labels), dtype=np.int64)  # the extra last label is "" (decided rows)

@@ -77,19 +77,20 @@ def uscc_valid_mask(codes: pl.Series) -> np.ndarray:
     candidates = np.flatnonzero(filled & right_len)
     ok[filled & ~right_len] = False
     if len(candidates):
-        chars = _fixed_width_bytes(s.gather(candidates), 18)
-        lut = np.full(256, -1, dtype=np.int64)
-        for i, c in enumerate(USCC_CHARSET):
-            lut[ord(c)] = i
-        vals = lut[chars]
+        chars = _fixed_width_bytes(s if len(candidates) == n else s.gather(candidates), 18)
+        vals = _USCC_LUT[chars]  # int8: -1 outside the charset
         charset_ok = (vals >= 0).all(axis=1)
-        total = (np.where(vals[:, :17] >= 0, vals[:, :17], 0) * USCC_WEIGHTS).sum(axis=1)
+        total = np.maximum(vals[:, :17], 0).astype(np.int32) @ USCC_WEIGHTS.astype(np.int32)
         check = (31 - total % 31) % 31
         ok[candidates] = charset_ok & (vals[:, 17] == check)
     allow = uscc_allowlist()
     if allow:
         ok |= s.is_in(list(allow)).fill_null(False).to_numpy()
     return ok
+
+
+_USCC_LUT = np.full(256, -1, dtype=np.int8)
+_USCC_LUT[np.frombuffer(USCC_CHARSET.encode(), dtype=np.uint8)] = np.arange(31, dtype=np.int8)
 
 
 def _fixed_width_bytes(strings: pl.Series, width: int) -> np.ndarray:
