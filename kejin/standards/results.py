@@ -198,4 +198,13 @@ def wide(packs: list[StandardPack], frames: dict[str, pl.DataFrame]) -> pl.DataF
             if c.startswith("gap__") and c.endswith("__to"):
                 cols.append(pl.col(c).alias(f"{pre}.gap." + c[5:-4].replace("__", ".")))
         parts.append(frame.select(cols))
-    return pl.concat(parts, how="horizontal")
+    return _compact_points(pl.concat(parts, how="horizontal"))
+
+
+def _compact_points(table: pl.DataFrame) -> pl.DataFrame:
+    """Write whole-number point columns as integers ("20", not "20.0"): smaller and faster CSV."""
+    floats = [c for c, t in table.schema.items() if t == pl.Float64 and (".points." in c or c.endswith((".total", ".total_lo", ".total_hi")))]
+    if not floats:
+        return table
+    whole = table.select([(pl.col(c).round(0) == pl.col(c)).all().alias(c) for c in floats]).row(0, named=True)
+    return table.with_columns([pl.col(c).cast(pl.Int32) for c in floats if whole[c]])
