@@ -1,4 +1,4 @@
-"""`kejin credit`: fit, score, report, monitor, line, sharing — a thin shell over kejin.credit."""
+"""`kejin credit`: features, fit, score, report, monitor, line, sharing — a thin shell over kejin.credit."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from kejin.credit.report import write_scorecard_report
 from kejin.credit.scaling import Scaling
 from kejin.credit.scorecard import FitOptions, evaluate_on, fit_scorecard, score_frame
 from kejin.credit.sharing import FEN_PER_YUAN, load_sharing, split_losses
+from kejin.credit.ratios import financial_ratios
 from kejin.credit.table import read_table
+from kejin.credit.tech_features import KEYS, join_onto, tech_features
 
 app = typer.Typer(name="credit", help="银行信贷：评分卡、积分贷额度、风险分担 / bank credit: scorecard, points-based lines, risk sharing", no_args_is_help=True)
 sharing_app = typer.Typer(name="sharing", help="风险分担：拆分损失、组合模拟、资金池规模 / loss sharing: split, simulate, size the pool", no_args_is_help=True)
@@ -58,6 +60,43 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat | ScoreFormat, output: Optional
             frame.write_csv(output)
     if output:
         console.print(f"已写入 written: {output}", highlight=False)
+
+
+def _write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Parquet by default; CSV for a .csv name (booleans as true/false, blanks empty)."""
+    if path.suffix.lower() == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+
+
+@app.command()
+def features(
+    input: Path = typer.Option(..., "--input", "-i", help="企业事实表 CSV/XLSX/Parquet / enterprise facts"),
+    out: Path = typer.Option(..., "--out", help="输出文件 .parquet（默认）或 .csv / output file"),
+    method: str = typer.Option("national-core", "--method", "-m", help="积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"),
+    year: Optional[int] = typer.Option(None, "--year", help="只输出该年度（仍读取往年）/ only this year (earlier years are still read)"),
+    standards: str = typer.Option("all", "--standards", help="标准包：all 或 id[,id…] / standard packs"),
+    ratios: bool = typer.Option(False, "--ratios", help="同时输出财务比率 / also write the financial ratios"),
+    join: Optional[Path] = typer.Option(None, "--join", help="贷款表：按 uscc、year 左连接后输出 / loan book to join the features onto"),
+) -> None:
+    """由事实表计算科技特征（积分、分项、达标、研发连续性、知识产权）/ kejin's technology features from a facts file."""
+    from kejin.facts import load_facts
+
+    facts = load_facts(input)
+    with progress("计算特征 computing features"):
+        frame = tech_features(facts, method, year, standards)
+        if ratios:
+            frame = frame.join(financial_ratios(facts), on=KEYS, how="left")
+    result = join_onto(read_table(join), frame, str(join)) if join else frame
+    _write_table(result, out)
+    scored = frame.get_column("innovation_points").is_not_null().sum()
+    label = frame.get_column("points_method")[0] if frame.height else method
+    console.print(f"科技特征 tech features: {frame.height} 企业年度 enterprise-years ({scored} 已评分 scored) · {label}", highlight=False)
+    if join:
+        matched = result.get_column("points_method").is_not_null().sum()
+        console.print(f"连接 joined: {result.height} 笔贷款 loans, {result.height - matched} 无事实 without facts", highlight=False)
+    console.print(f"已写入 written: {out}", highlight=False)
 
 
 @app.command()

@@ -83,3 +83,28 @@ def test_line_and_sharing(cli_app, files):
     assert "P(pool runs dry" in result.stdout
     result = invoke(cli_app, "sharing", "size-pool", "--loans", str(files / "portfolio.csv"), "--scenarios", "500", "--target", "0.05")
     assert "balance needed" in result.stdout
+
+
+def test_features_join_and_fit(cli_app, tmp_path):
+    """Facts → kejin features joined onto a loan book by uscc/year → a card that uses them."""
+    from kejin.credit.synthetic import make_fact_loan_book, synthetic_tech_facts
+
+    synthetic_tech_facts(6_000, seed=8).write_parquet(tmp_path / "facts.parquet")
+    make_fact_loan_book(6_000, seed=8).select("uscc", "year", "default").write_csv(tmp_path / "loans.csv")
+    result = invoke(cli_app, "features", "--input", str(tmp_path / "facts.parquet"), "--join", str(tmp_path / "loans.csv"),
+                    "--ratios", "--out", str(tmp_path / "book.parquet"))
+    assert "2000 笔贷款 loans, 0 无事实 without facts" in result.stdout
+    book = pl.read_parquet(tmp_path / "book.parquet")
+    assert book.height == 2_000 and {"default", "leverage", "innovation_points", "std_tech_sme", "rd_years_unbroken"} <= set(book.columns)
+    invoke(cli_app, "fit", "--data", str(tmp_path / "book.parquet"), "--target", "default", "--out", str(tmp_path / "card.json"),
+           "--exclude", "uscc,year,points_method")
+    card = json.loads((tmp_path / "card.json").read_text(encoding="utf-8"))
+    used = {f["name"] for f in card["features"]}
+    assert used - {"leverage", "net_margin", "revenue", "cash_flow_to_debt"}  # kejin's features made it into the card
+
+    invoke(cli_app, "features", "-i", str(tmp_path / "facts.parquet"), "--year", "2023", "-m", "v2", "--out", str(tmp_path / "f.csv"))
+    features = pl.read_csv(tmp_path / "f.csv")
+    assert features.get_column("year").unique().to_list() == [2023] and features.get_column("points_method")[0] == "v2@2025.1"
+    pl.read_csv(tmp_path / "loans.csv").drop("year").write_csv(tmp_path / "no_year.csv")
+    failed = runner.invoke(cli_app, ["credit", "features", "-i", str(tmp_path / "facts.parquet"), "--join", str(tmp_path / "no_year.csv"), "--out", str(tmp_path / "x.parquet")])
+    assert failed.exit_code != 0 and failed.exception.problems[0].code == "features.year_needed"
