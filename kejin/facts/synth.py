@@ -10,7 +10,8 @@ distributions are documented in docs/facts.md ("Synthetic data"):
   share of tech staff;
 - IP counts are Poisson with a rate that rises with R&D spend;
 - each year revenue grows by a normal draw (mean 15% / 12% / 6%, sd 25%);
-- 3% of optional cells are left blank (unknown), as in real imports.
+- 3% of optional cells are left blank (unknown), as in real imports;
+- HNTE expert-review scores exist for 60% of rows (higher for R&D-intensive firms), blank otherwise.
 
 Names start with "【合成】" (synthetic) and USCCs are valid but random.
 """
@@ -55,6 +56,26 @@ def _blank(rng: np.random.Generator, values: np.ndarray, rate: float) -> list:
     out = values.astype(object)
     out[rng.random(len(values)) < rate] = None
     return out.tolist()
+
+
+def _expert_scores(rng: np.random.Generator, n: int, intensity: np.ndarray) -> dict[str, list]:
+    """HNTE expert-judged items, higher for R&D-intensive firms; blank where no review took place."""
+    quality = np.clip(intensity / 0.08, 0, 1)  # 8% R&D intensity counts as a strong profile
+    reviewed = rng.random(n) < 0.6
+
+    def draw(top: int) -> list:
+        values = np.clip(np.round(top * (0.35 + 0.55 * quality + rng.normal(0, 0.12, n))), 0, top).astype(np.int64)
+        out = values.astype(object)
+        out[~reviewed] = None
+        return out.tolist()
+
+    return {
+        "hnte_ip_advancement": draw(8),
+        "hnte_ip_core_support": draw(8),
+        "hnte_ip_acquisition": draw(6),
+        "hnte_standard_bonus": draw(2),
+        "hnte_rd_management": draw(20),
+    }
 
 
 def synth_facts(n: int, seed: int = 0, last_year: int = 2024, blank_rate: float = 0.03) -> pl.DataFrame:
@@ -158,6 +179,8 @@ def synth_facts(n: int, seed: int = 0, last_year: int = 2024, blank_rate: float 
         "rd_institution_level": rng.choice(["none", "below_municipal", "municipal", "provincial", "national"], size=n, p=[0.5, 0.2, 0.18, 0.1, 0.02]).tolist(),
         "local_feature_points": np.round(rng.uniform(0, 15, n), 1),
         "hnte_field": booleans(0.7),
+        # expert-review scores exist only for firms that went through an HNTE review (60%)
+        **_expert_scores(rng, n, rd / np.maximum(revenue, 1.0)),
         "market_cap_expected": np.round(revenue * rng.lognormal(1.5, 0.8, n), 2),
         "net_profit_deducted": np.round(net_profit * rng.uniform(0.7, 1.0, n), 2),
         "roe_weighted": np.round(rng.normal(0.06, 0.08, n), 4),
