@@ -85,3 +85,11 @@ def test_list_show_template_synth(tmp_path):
     assert run("template", "--out", tmp_path / "t.xlsx").returncode == 0
     assert run("synth", "--n", "30", "--seed", "3", "--out", tmp_path / "s.parquet").returncode == 0
     assert run("validate", tmp_path / "s.parquet").returncode == 0
+
+
+def test_as_of_picks_the_version_in_force(sample_csv, tmp_path):
+    out = tmp_path / "r.json"
+    result = run("standards", "eval", "--pack", "star-attributes", "--as-of", "2020-06-01", "--input", sample_csv, "--format", "json", "--output", out)
+    assert result.returncode == 0, result.stderr
+    assert {r["pack_version"] for r in json.loads(out.read_text(encoding="utf-8"))} == {"2020"}
+    assert run("standards", "eval", "--pack", "tech-sme", "--as-of", "2019-01-01", "--input", sample_csv).returncode == 2

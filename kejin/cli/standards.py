@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -77,12 +78,13 @@ def eval_cmd(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json | csv"),
     output: Optional[Path] = typer.Option(None, "--output", help="输出文件 / output file"),
     gaps: bool = typer.Option(True, "--gaps/--no-gaps", help="差距分析 / gap analysis"),
+    as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="按该日生效的版本 / use the versions in force on this date"),
 ) -> None:
     from kejin.facts import load_facts
     from kejin.standards import engine, results
     from kejin.standards.registry import resolve
 
-    packs = resolve(pack)
+    packs = resolve(pack, on=as_of.date() if as_of else None)
     with progress("读取并校验 / reading", total=None):
         facts = load_facts(input)
     with progress("评价 / evaluating", total=len(packs)) as bar:

@@ -35,19 +35,34 @@ def latest(packs: list[StandardPack], on: date | None = None) -> list[StandardPa
     return [by_id[k] for k in sorted(by_id)]
 
 
-def resolve(spec: str, root: Path = PACK_DIR) -> list[StandardPack]:
-    """``all``, ``ID``, ``ID@VERSION`` or a comma-separated list of these; or a path to a pack file."""
+def resolve(spec: str, root: Path = PACK_DIR, on: date | None = None) -> list[StandardPack]:
+    """``all``, ``ID``, ``ID@VERSION`` or a comma-separated list of these; or a path to a pack file.
+
+    Without a version, the newest version is taken — or, with ``on``, the version in force that day
+    (a pack with no version in force that day is left out of ``all`` and is an error by id).
+    """
     packs = all_versions(root)
     out: list[StandardPack] = []
     for part in [s.strip() for s in spec.split(",") if s.strip()]:
         if part == "all":
-            out.extend(latest(packs))
+            out.extend(latest(packs, on))
             continue
         if part.endswith((".yaml", ".yml")) and Path(part).exists():
             out.append(load_pack(part))
             continue
         pid, _, version = part.partition("@")
         found = [p for p in packs if p.id == pid and (not version or p.version == version)]
+        if on is not None and not version:
+            in_force = [p for p in found if p.effective.covers(on)]
+            if found and not in_force:
+                raise NotFoundError(
+                    Problem(
+                        "pack.not_in_force",
+                        f"规则包“{pid}”在 {on} 没有生效的版本",
+                        f"pack '{pid}' has no version in force on {on}",
+                    )
+                )
+            found = in_force
         if not found:
             known = ", ".join(sorted({f"{p.id}@{p.version}" for p in packs}))
             raise NotFoundError(
