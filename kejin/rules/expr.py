@@ -301,6 +301,27 @@ class Compiler:
         raise ExprError(f"未知函数 {fn}", f"unknown function {fn}")
 
 
+def condition_terms(source: str) -> tuple[str, list[tuple[str, str, float] | None]] | None:
+    """A condition as ``("and"|"or", terms)``: each term ``(expr, op, number)`` or None when it is
+    not a plain comparison (e.g. a yes/no fact). None when the condition mixes and/or.
+    """
+    node = parse(source)
+    mode = "and"
+    terms: list[ast.expr] = [node]
+    if isinstance(node, ast.BoolOp):
+        mode = "and" if isinstance(node.op, ast.And) else "or"
+        terms = list(node.values)
+    out: list[tuple[str, str, float] | None] = []
+    for term in terms:
+        if isinstance(term, ast.BoolOp):
+            return None
+        if isinstance(term, ast.Compare) and len(term.ops) == 1 and _number(term.comparators[0]) is not None:
+            out.append((ast.unparse(term.left), _CMP[type(term.ops[0])], float(_number(term.comparators[0]))))  # type: ignore[arg-type]
+        else:
+            out.append(None)
+    return mode, out
+
+
 def comparison_parts(source: str, derived: dict[str, str] | None = None) -> list[tuple[str, str, float]] | None:
     """If ``source`` is a conjunction of ``<expr> OP <number>`` terms, return them as (expr, op, number).
 

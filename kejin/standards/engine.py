@@ -216,12 +216,18 @@ def _granule(lever: str) -> float:
     return 1.0 if schema.field(lever).type == "int" else 0.01
 
 
-def _peel(source: str, target: pl.Expr) -> tuple[str, pl.Expr]:
-    """Undo outer monotone steps (``- c``, ``+ c``, ``** c``) so the rest can be solved as affine."""
+def _peel(source: str, target: pl.Expr, derived: dict[str, str]) -> tuple[str, pl.Expr]:
+    """Undo outer monotone steps (``- c``, ``+ c``, ``** c``) so the rest can be solved as affine.
+
+    A derived name is opened first, so ``revenue_cagr_3y >= 0.25`` is solved through its formula.
+    """
     import ast
 
     node = ex.parse(source)
     while True:
+        if isinstance(node, ast.Name) and node.id in derived:
+            node = ex.parse(derived[node.id])
+            continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             c = ex._number(node.right)
             if c is not None:
@@ -270,7 +276,7 @@ def solve_stage(compiler: ex.Compiler, value_src: str, op: str, target: pl.Expr,
     g = _granule(lever)
     digits = 0 if g == 1.0 else 2
     tn = f"{name}__t"
-    inner, t_inner = _peel(value_src, pl.col(tn))
+    inner, t_inner = _peel(value_src, pl.col(tn), compiler.derived)
 
     def value_at(src: str, x: pl.Expr) -> pl.Expr:
         return ex.Compiler(compiler.derived, {**compiler.overrides, lever: x}).compile(src).cast(pl.Float64)
@@ -337,6 +343,79 @@ class GapSpec:
         return f"{base}__{self.lever}"
 
 
+@dataclass
+class ConditionGapSpec:
+    """A gate or route condition that names levers: which fact change would make it hold."""
+
+    column: str  # the verdict column of the condition, e.g. gate__size or cond__std2__revenue
+    condition: Condition
+    lever: str
+
+    @property
+    def key(self) -> str:
+        return f"cgap__{self.column}__{self.lever}"
+
+
+def condition_gap_specs(pack: StandardPack) -> list[ConditionGapSpec]:
+    specs = [ConditionGapSpec(f"gate__{g.id}", g, lever) for g in pack.verdict.gates for lever in g.levers]
+    for r in pack.verdict.routes:
+        specs += [ConditionGapSpec(f"cond__{r.id}__{c.id}", c, lever) for c in r.all for lever in c.levers]
+    return specs
+
+
+def _moves(source: str, lever: str, compiler: ex.Compiler) -> bool:
+    """Does this year's value of ``lever`` enter ``source`` (through derived names too)?"""
+    return ex.Use(lever, 0) in ex.uses(source, compiler.derived)
+
+
+def _condition_solution(spec: ConditionGapSpec, compiler: ex.Compiler, stages: Stages) -> pl.Expr | None:
+    """The lever value that makes a failing condition hold, if one change of that fact can."""
+    shape = ex.condition_terms(spec.condition.when)
+    if shape is None:
+        return None
+    mode, terms = shape
+    current = pl.col(spec.lever).cast(pl.Float64).fill_null(0.0)
+    solutions: list[pl.Expr] = []
+    others: list[pl.Expr] = []
+    for j, term in enumerate(terms):
+        if term is None or not _moves(term[0], spec.lever, compiler) or term[1] not in _OPS:
+            if term is not None and term[1] in _OPS:
+                others.append(_true(compiler.compile(f"({term[0]}) {_OPS[term[1]]} {term[2]!r}")))
+            elif mode == "and":
+                others.append(pl.lit(False) if term is None else pl.lit(True))
+            continue
+        src, op, number = term
+        name = f"{spec.key}__t{j}"
+        _merge(stages, solve_stage(compiler, src, op, pl.lit(number), spec.lever, name))
+        holds = _true(compiler.compile(f"({src}) {_OPS[op]} {number!r}"))
+        solutions.append(pl.when(holds).then(current).otherwise(pl.col(name)))
+    if not solutions:
+        return None
+    distance = [(s - current).abs() for s in solutions]
+    if mode == "and":  # every term must hold: the farthest move, and the other terms already hold
+        pick = pl.when(pl.any_horizontal([d.is_null() for d in distance])).then(None).otherwise(
+            _farthest(solutions, distance)
+        )
+        return pl.when(_all(others) if others else pl.lit(True)).then(pick).otherwise(None)
+    return _nearest(solutions, distance)  # any term suffices: the smallest move
+
+
+def _nearest(values: list[pl.Expr], distance: list[pl.Expr]) -> pl.Expr:
+    best, best_d = values[0], distance[0]
+    for v, d in zip(values[1:], distance[1:]):
+        better = d.is_not_null() & (best_d.is_null() | (d < best_d))
+        best, best_d = pl.when(better).then(v).otherwise(best), pl.when(better).then(d).otherwise(best_d)
+    return best
+
+
+def _farthest(values: list[pl.Expr], distance: list[pl.Expr]) -> pl.Expr:
+    best, best_d = values[0], distance[0]
+    for v, d in zip(values[1:], distance[1:]):
+        better = d > best_d
+        best, best_d = pl.when(better).then(v).otherwise(best), pl.when(better).then(d).otherwise(best_d)
+    return best
+
+
 def gap_specs(pack: StandardPack) -> list[GapSpec]:
     return [GapSpec(ind, sc, lever) for ind in pack.indicators for sc in ind.scales for lever in sc.levers]
 
@@ -378,13 +457,13 @@ def _condition_tier_solutions(spec: GapSpec, compiler: ex.Compiler, stages: Stag
     sc, lever = spec.scale, spec.lever
     for i, tier in enumerate(sc.tiers[:-1]):
         parts = ex.comparison_parts(str(tier.when))
-        if not parts or not any(lever in ex.names_in(src) for src, _, _ in parts):
+        if not parts or not any(_moves(src, lever, compiler) for src, _, _ in parts):
             continue
         needed: pl.Expr | None = None
         others_ok = pl.lit(True)
         for j, (src, pop, number) in enumerate(parts):
             holds = _true(compiler.compile(f"({src}) {_OPS[pop]} {number!r}")) if pop in _OPS else pl.lit(False)
-            if lever in ex.names_in(src) and pop in _OPS:
+            if _moves(src, lever, compiler) and pop in _OPS:
                 name = f"{spec.key}__tier{i}_{j}"
                 _merge(stages, solve_stage(compiler, src, pop, pl.lit(number), lever, name))
                 sol = pl.when(holds).then(pl.col(lever).cast(pl.Float64)).otherwise(pl.col(name))
@@ -423,28 +502,37 @@ def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, fl
             points = pl.when(ok).then(pl.lit(float(sc.tiers[i].band[0]))).otherwise(points)
         chooser[f"{spec.key}__to"] = target
         chooser[f"{spec.key}__points"] = points
+    cond_specs = condition_gap_specs(pack)
+    for cspec in cond_specs:
+        solution = _condition_solution(cspec, compiler, stages)
+        if solution is None:
+            continue
+        failing = pl.col(cspec.column).fill_null(True).not_()  # only conditions known to fail
+        ok = failing & feasible(cspec.lever, solution) & (solution != pl.col(cspec.lever).cast(pl.Float64).fill_null(0.0))
+        chooser[f"{cspec.key}__to"] = pl.when(ok).then(solution).otherwise(None)
     for stage in stages:
         if stage:
             frame = frame.with_columns(**stage)
     temporary = [name for stage in stages for name in stage]
     frame = frame.with_columns(**chooser).drop(temporary).collect().lazy()
-    if flips and specs:
+    keys = [(s.key, s.lever) for s in specs] + [(c.key, c.lever) for c in cond_specs if f"{c.key}__to" in chooser]
+    if flips and keys:
         # re-run the same rules with the one fact changed; materialised so plans stay small
         flip_cols = []
-        for spec in specs:
-            to = pl.col(f"{spec.key}__to")
-            changed = verdict_frame(frame.with_columns(to.fill_null(pl.col(spec.lever)).alias(spec.lever)), pack)
+        for key, lever in keys:
+            to = pl.col(f"{key}__to")
+            changed = verdict_frame(frame.with_columns(to.fill_null(pl.col(lever)).alias(lever)), pack)
             new_passed = changed.select(pl.col("passed")).collect().to_series()
-            flip_cols.append(new_passed.alias(f"{spec.key}__newpass"))
+            flip_cols.append(new_passed.alias(f"{key}__newpass"))
         frame = frame.with_columns(flip_cols).with_columns(
             [
-                pl.when(pl.col(f"{s.key}__to").is_null())
+                pl.when(pl.col(f"{key}__to").is_null())
                 .then(None)
-                .otherwise(_true(pl.col(f"{s.key}__newpass")) & ~_true(pl.col("passed")))
-                .alias(f"{s.key}__flips")
-                for s in specs
+                .otherwise(_true(pl.col(f"{key}__newpass")) & ~_true(pl.col("passed")))
+                .alias(f"{key}__flips")
+                for key, _ in keys
             ]
-        ).drop([f"{s.key}__newpass" for s in specs])
+        ).drop([f"{key}__newpass" for key, _ in keys])
     return frame
 
 
@@ -463,8 +551,9 @@ def needed_columns(pack: StandardPack, prepared_columns: list[str]) -> list[str]
         names.add(ex.present_column(use.lag) if use.name == "__present__" else ex.lag_column(use.name, use.lag))
         if use.lag:
             names.add(ex.present_column(use.lag))
-    names |= {spec.lever for spec in gap_specs(pack)}
-    names |= {f for spec in gap_specs(pack) if (f := schema.field(spec.lever).le_field)}
+    levers = {spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}
+    names |= levers
+    names |= {f for lever in levers if (f := schema.field(lever).le_field)}
     return [c for c in prepared_columns if c in names]
 
 
@@ -503,7 +592,7 @@ def evaluate_pack(
         frame = gap_frame(frame, pack, compiler, flips=flips)
     passed = pl.col("passed")
     status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
-    levers = {spec.lever for spec in gap_specs(pack)} if gaps else set()
+    levers = ({spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}) if gaps else set()
     hidden = set(inputs.columns) - set(ID_COLUMNS) - levers
     keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__", "idx__"))]
     full = frame.with_columns(status.alias("status")).collect()

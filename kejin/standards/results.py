@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import polars as pl
 
 from kejin.facts import schema
-from kejin.standards.engine import gap_specs
+from kejin.standards.engine import condition_gap_specs, gap_specs
 from kejin.standards.pack import StandardPack
 
 STATUS_TEXT = {
@@ -110,7 +110,34 @@ def gaps_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
             "zh": f"{zh} → {spec.indicator.name.zh} {points_to} 分" + ("，即可通过认定" if flips else ""),
             "en": f"{en} → {spec.indicator.name.en} {points_to} points" + (", which alone turns the verdict to pass" if flips else ""),
         }
-    return sorted(best.values(), key=lambda g: (not g["flips_verdict"], g["indicator"]))
+    out = sorted(best.values(), key=lambda g: (not g["flips_verdict"], g["indicator"]))
+    return out + condition_gaps_of(row, condition_gap_specs(pack))
+
+
+def condition_gaps_of(row: dict[str, Any], specs: list) -> list[dict[str, Any]]:
+    """Failing gates and route conditions that one fact change would meet."""
+    out = []
+    for spec in specs:
+        to = row.get(f"{spec.key}__to")
+        if to is None:
+            continue
+        current = row.get(spec.lever)
+        zh, en = fmt_change(spec.lever, current, to)
+        flips = row.get(f"{spec.key}__flips")
+        route = spec.column.split("__")[1] + " " if spec.column.startswith("cond__") else ""
+        out.append(
+            {
+                "condition": spec.column,
+                "lever": spec.lever,
+                "current": _num(current),
+                "needed": _num(to),
+                "change": _num(to - (current or 0.0)),
+                "flips_verdict": flips,
+                "zh": f"{zh} → 满足：{route}{spec.condition.name.zh}" + ("，即可通过认定" if flips else ""),
+                "en": f"{en} → meets: {route}{spec.condition.name.en}" + (", which alone turns the verdict to pass" if flips else ""),
+            }
+        )
+    return sorted(out, key=lambda g: not g["flips_verdict"])
 
 
 def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -195,8 +222,8 @@ def wide(packs: list[StandardPack], frames: dict[str, pl.DataFrame]) -> pl.DataF
             lo, hi = pl.col(f"{ind.id}__lo"), pl.col(f"{ind.id}__hi")
             cols.append(pl.when(lo == hi).then(lo).otherwise(None).alias(f"{pre}.points.{ind.id}"))
         for c in frame.columns:
-            if c.startswith("gap__") and c.endswith("__to"):
-                cols.append(pl.col(c).alias(f"{pre}.gap." + c[5:-4].replace("__", ".")))
+            if c.startswith(("gap__", "cgap__")) and c.endswith("__to"):
+                cols.append(pl.col(c).alias(f"{pre}.gap." + c.split("__", 1)[1][:-4].replace("__", ".")))
         parts.append(frame.select(cols))
     return _compact_points(pl.concat(parts, how="horizontal"))
 

@@ -85,3 +85,32 @@ def test_json_record_shape():
     for key in ("uscc", "year", "pack", "pack_version", "total", "passed", "indicators", "gaps", "reason"):
         assert key in rec
     assert rec["reason"]["zh"] and rec["reason"]["en"]
+
+
+def test_condition_gaps_make_the_condition_hold_and_are_smallest():
+    checked = 0
+    for pack in PACKS:
+        frame = BATCH[pack.ref]
+        for spec in engine.condition_gap_specs(pack):
+            col = f"{spec.key}__to"
+            if col not in frame.columns:
+                continue
+            for row in frame.filter(pl.col(col).is_not_null()).head(10).iter_rows(named=True):
+                firm = FACTS.filter(pl.col("uscc") == row["uscc"])
+                unit = 1 if FACTS.schema[spec.lever] == pl.Int64 else 0.01
+
+                def condition_after(value):
+                    changed = firm.with_columns(
+                        pl.when(pl.col("year") == row["year"]).then(pl.lit(value)).otherwise(pl.col(spec.lever)).cast(firm.schema[spec.lever]).alias(spec.lever)
+                    )
+                    out = engine.evaluate(changed, [pack], gaps=False)[pack.ref].filter(pl.col("year") == row["year"]).row(0, named=True)
+                    return out[spec.column], out["passed"]
+
+                met, passed = condition_after(row[col])
+                assert met is True, (pack.ref, spec.key, row["uscc"], row["year"])
+                if row[f"{spec.key}__flips"]:
+                    assert passed is True
+                step = unit if row[col] < (row[spec.lever] or 0) else -unit
+                assert condition_after(row[col] + step)[0] is not True, (pack.ref, spec.key, "not the smallest change")
+                checked += 1
+    assert checked > 30
