@@ -475,7 +475,9 @@ def _condition_tier_solutions(spec: GapSpec, compiler: ex.Compiler, stages: Stag
     return per_tier
 
 
-def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, flips: bool = True) -> pl.LazyFrame:
+def gap_frame(
+    frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, flips: bool = True, input_columns: list[str] | None = None
+) -> pl.LazyFrame:
     """Add, per lever of each indicator: the value needed for the nearest better tier, its points,
     and (optionally) whether that change alone turns the verdict into a pass."""
     specs = gap_specs(pack)
@@ -517,23 +519,24 @@ def gap_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler, fl
     frame = frame.with_columns(**chooser).drop(temporary).collect().lazy()
     keys = [(s.key, s.lever) for s in specs] + [(c.key, c.lever) for c in cond_specs if f"{c.key}__to" in chooser]
     if flips and keys:
-        # re-run the same rules with the one fact changed; materialised so plans stay small
-        flip_cols = []
-        for key, lever in keys:
-            to = pl.col(f"{key}__to")
-            changed = verdict_frame(frame.with_columns(to.fill_null(pl.col(lever)).alias(lever)), pack)
-            new_passed = changed.select(pl.col("passed")).collect().to_series()
-            flip_cols.append(new_passed.alias(f"{key}__newpass"))
-        frame = frame.with_columns(flip_cols).with_columns(
-            [
-                pl.when(pl.col(f"{key}__to").is_null())
-                .then(None)
-                .otherwise(_true(pl.col(f"{key}__newpass")) & ~_true(pl.col("passed")))
-                .alias(f"{key}__flips")
-                for key, _ in keys
-            ]
-        ).drop([f"{key}__newpass" for key, _ in keys])
+        collected = frame.collect()
+        inputs = input_columns or needed_columns(pack, collected.columns)
+        frame = collected.with_columns(_flips(collected, pack, keys, inputs)).lazy()
     return frame
+
+
+def _flips(frame: pl.DataFrame, pack: StandardPack, keys: list[tuple[str, str]], inputs: list[str]) -> list[pl.Series]:
+    """Would the suggested change alone pass? Re-run the same rules with only that fact changed."""
+    base = frame.select(inputs).lazy()
+    passing = frame["passed"].fill_null(False)
+    columns = []
+    for key, lever in keys:
+        to = frame[f"{key}__to"]
+        changed = base.with_columns(to.fill_null(frame[lever]).cast(frame.schema[lever]).alias(lever))
+        new_passed = verdict_frame(changed, pack).select(pl.col("passed").fill_null(False)).collect().to_series()
+        flips = (new_passed & ~passing).alias(f"{key}__flips")
+        columns.append(flips.zip_with(to.is_not_null(), pl.Series([None] * frame.height, dtype=pl.Boolean)))
+    return columns
 
 
 # ------------------------------------------------------------------ evaluation
@@ -589,7 +592,7 @@ def evaluate_pack(
         inputs = inputs.filter(pl.col("year") == year)
     frame = verdict_frame(inputs.lazy(), pack, compiler).collect().lazy()
     if gaps:
-        frame = gap_frame(frame, pack, compiler, flips=flips)
+        frame = gap_frame(frame, pack, compiler, flips=flips, input_columns=inputs.columns)
     passed = pl.col("passed")
     status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
     levers = ({spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}) if gaps else set()
