@@ -26,18 +26,9 @@ def list_packs() -> None:
     print_table("规则包 / Standard packs", ["id", "version", "名称", "name", "effective from", "to", "confidence", "uncertain"], rows)
 
 
-def _tier_text(tier) -> str:
-    test = tier.test
-    if test is None:
-        return f"else → {tier.points}"
-    op, operand = test
-    sym = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "when": ""}[op]
-    value = f"{operand:g}" if isinstance(operand, float) else str(operand)
-    return f"{sym}{value} → {tier.points}"
-
-
 @standards_app.command("show", help="显示规则包内容 / show a pack: source, indicators, tiers, conditions")
 def show(pack: str = typer.Argument(..., help="ID 或 ID@VERSION / pack id")) -> None:
+    from kejin.standards import results
     from kejin.standards.registry import resolve
 
     for p in resolve(pack):
@@ -50,7 +41,7 @@ def show(pack: str = typer.Argument(..., help="ID 或 ID@VERSION / pack id")) ->
                 t.add_column(c, overflow="fold")
             for ind in p.indicators:
                 for sc in ind.scales:
-                    bands = f"points = value, 0–{sc.max_points:g}" if sc.points_from_value else "; ".join(_tier_text(t_) for t_ in sc.tiers)
+                    bands = f"points = value, 0–{sc.max_points:g}" if sc.points_from_value else "; ".join(results.tier_text(t_) for t_ in sc.tiers)
                     t.add_row(ind.id if sc.id == ind.id else f"{ind.id}/{sc.id}", sc.name.zh, sc.name.en, f"{ind.max_points:g}", sc.value or "", bands)
             console.print(t)
         t = Table(title="判定 / verdict", header_style="bold")

@@ -597,7 +597,7 @@ def evaluate_pack(
     status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
     levers = ({spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}) if gaps else set()
     hidden = set(inputs.columns) - set(ID_COLUMNS) - levers
-    keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__", "idx__"))]
+    keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__"))]
     full = frame.with_columns(status.alias("status")).collect()
     return _with_missing(full, pack).select(*keep, "status", "missing")
 

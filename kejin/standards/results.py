@@ -9,7 +9,7 @@ import polars as pl
 
 from kejin.facts import schema
 from kejin.standards.engine import condition_gap_specs, gap_specs
-from kejin.standards.pack import StandardPack
+from kejin.standards.pack import Indicator, StandardPack, Tier
 
 STATUS_TEXT = {
     "pass": ("符合", "pass"),
@@ -140,6 +140,34 @@ def condition_gaps_of(row: dict[str, Any], specs: list) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: not g["flips_verdict"])
 
 
+def tier_text(tier: Tier) -> str:
+    """A band as the pack states it: ``≥0.3 → 20``, ``ip_class2 >= 4 → 24``, ``else → 0``."""
+    test = tier.test
+    if test is None:
+        return f"else → {_num(tier.points) if not isinstance(tier.points, tuple) else list(tier.points)}"
+    op, operand = test
+    sym = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "when": ""}[op]
+    value = f"{operand:g}" if isinstance(operand, float) else str(operand)
+    points = _num(tier.points) if not isinstance(tier.points, tuple) else list(tier.points)
+    return f"{sym}{value} → {points}"
+
+
+def _tier_of(ind: Indicator, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The band the firm is surely in (of the scale that gives its points), or None if unknown."""
+    best = None
+    for sc in ind.scales:
+        idx = row.get(f"idx__{ind.id}__{sc.id}")
+        if idx is None or sc.points_from_value:
+            continue
+        tier = sc.tiers[idx]
+        if best is None or tier.band[0] > best[1].band[0]:
+            best = (sc, tier, idx)
+    if best is None:
+        return None
+    sc, tier, idx = best
+    return {"scale": sc.id, "index": idx + 1, "of": len(sc.tiers), "band": tier_text(tier)}
+
+
 def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for ind in pack.indicators:
@@ -152,6 +180,7 @@ def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any
                 "group": ind.group,
                 "unit": ind.scales[0].unit,
                 "value": _num(row.get(f"{ind.id}__value")),
+                "tier": _tier_of(ind, row),
                 "points": _num(lo) if lo == hi else None,
                 "points_band": [_num(lo), _num(hi)],
                 "max_points": _num(ind.max_points),
