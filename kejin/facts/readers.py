@@ -76,6 +76,17 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _broken(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        Problem(
+            "xlsx.broken",
+            f"Excel 文件已损坏或不完整，无法读取（{type(exc).__name__}）",
+            f"the Excel file is damaged or truncated and cannot be read ({type(exc).__name__})",
+            file=str(path),
+        )
+    )
+
+
 def read_xlsx(path: Path, sheet: str | None = None) -> tuple[pl.DataFrame, int]:
     """Read the first (or named) sheet; returns the table and the Excel row of its header."""
     path = Path(path)
@@ -93,46 +104,33 @@ def read_xlsx(path: Path, sheet: str | None = None) -> tuple[pl.DataFrame, int]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
-        raise InputError(
-            Problem(
-                "xlsx.broken",
-                f"Excel 文件已损坏或不完整，无法打开（{type(exc).__name__}）",
-                f"the Excel file is damaged or truncated and cannot be opened ({type(exc).__name__})",
-                file=str(path),
-            )
-        ) from None
-    except Exception as exc:  # openpyxl raises several types for malformed parts
-        raise InputError(
-            Problem(
-                "xlsx.broken",
-                f"Excel 文件无法读取：{exc}",
-                f"the Excel file cannot be read: {exc}",
-                file=str(path),
-            )
-        ) from None
+    except Exception as exc:  # zip, XML and openpyxl's own errors all mean a damaged workbook
+        raise _broken(path, exc) from None
     try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(
+                Problem(
+                    "xlsx.sheet",
+                    f"工作表“{sheet}”不存在（现有：{'、'.join(book.sheetnames)}）",
+                    f"worksheet '{sheet}' not found (present: {', '.join(book.sheetnames)})",
+                    file=str(path),
+                )
+            )
         ws = book[sheet] if sheet else book.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
         header_row = 0
         header: list[str] | None = None
         body: list[list[str | None]] = []
-        for excel_row, values in enumerate(rows, start=1):
+        for excel_row, values in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [_cell_text(v) for v in values]
             if header is None:
                 if any(c not in (None, "") for c in cells):
                     header, header_row = [c or "" for c in cells], excel_row
                 continue
             body.append(cells)
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
-        raise InputError(
-            Problem(
-                "xlsx.broken",
-                f"Excel 文件已损坏或不完整（{type(exc).__name__}）",
-                f"the Excel file is damaged or truncated ({type(exc).__name__})",
-                file=str(path),
-            )
-        ) from None
+    except InputError:
+        raise
+    except Exception as exc:  # a part that fails to decompress or parse while reading rows
+        raise _broken(path, exc) from None
     finally:
         book.close()
     if header is None:

@@ -161,3 +161,10 @@ def test_unsupported_and_missing_files(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     assert problems(tmp_path / "x.json")[0].code == "file.type"
     assert problems(tmp_path / "nope.csv")[0].code == "file.missing"
+
+
+def test_unknown_sheet_is_named(tmp_path):
+    path = write_template(tmp_path / "t.xlsx")
+    with pytest.raises(InputError) as info:
+        load_facts(path, sheet="没有这个表")
+    assert info.value.problems[0].code == "xlsx.sheet" and "企业数据" in info.value.problems[0].zh
