@@ -525,17 +525,53 @@ def gap_frame(
     return frame
 
 
+def _could_pass(frame: pl.DataFrame, pack: StandardPack, lever: str) -> pl.Series:
+    """Rows where changing ``lever`` alone could possibly give a pass (a cheap necessary test).
+
+    A gate or condition that does not read the lever cannot be mended by it: if one is known to
+    fail, the verdict cannot flip. Only the remaining rows are re-run with the rules.
+    """
+    compiler = ex.Compiler(pack.derived)
+
+    def reads(source: str) -> bool:
+        return ex.Use(lever, 0) in ex.uses(source, compiler.derived)
+
+    scored = any(reads(sc.value) if sc.value else False for ind in pack.indicators for sc in ind.scales) or any(
+        reads(str(t.when)) for ind in pack.indicators for sc in ind.scales for t in sc.tiers if t.when
+    )
+    possible = pl.lit(True)
+    for g in pack.verdict.gates:
+        if not reads(g.when):
+            possible = possible & pl.col(f"gate__{g.id}").fill_null(True)
+    any_route = pl.lit(False)
+    for r in pack.verdict.routes:
+        route = pl.lit(True)
+        for c in r.all:
+            if not reads(c.when):
+                route = route & pl.col(f"cond__{r.id}__{c.id}").fill_null(True)
+        if r.kind == "score" and not scored:
+            route = route & pl.col(f"route__{r.id}").fill_null(True)
+        any_route = any_route | route
+    return frame.select((possible & any_route).alias("m"))["m"]
+
+
 def _flips(frame: pl.DataFrame, pack: StandardPack, keys: list[tuple[str, str]], inputs: list[str]) -> list[pl.Series]:
-    """Would the suggested change alone pass? Re-run the same rules with only that fact changed."""
-    base = frame.select(inputs).lazy()
-    passing = frame["passed"].fill_null(False)
+    """Would the suggested change alone pass? Re-run the same rules with only that fact changed,
+    on the rows where it could (see `_could_pass`)."""
+    import numpy as np
+
+    not_passing = ~frame["passed"].fill_null(False)
+    base = frame.select(inputs)
     columns = []
     for key, lever in keys:
         to = frame[f"{key}__to"]
-        changed = base.with_columns(to.fill_null(frame[lever]).cast(frame.schema[lever]).alias(lever))
-        new_passed = verdict_frame(changed, pack).select(pl.col("passed").fill_null(False)).collect().to_series()
-        flips = (new_passed & ~passing).alias(f"{key}__flips")
-        columns.append(flips.zip_with(to.is_not_null(), pl.Series([None] * frame.height, dtype=pl.Boolean)))
+        candidates = to.is_not_null() & not_passing & _could_pass(frame, pack, lever)
+        flips = np.zeros(frame.height, dtype=bool)
+        if candidates.any():
+            changed = base.filter(candidates).with_columns(to.filter(candidates).cast(frame.schema[lever]).alias(lever))
+            new_passed = verdict_frame(changed.lazy(), pack).select(pl.col("passed").fill_null(False)).collect().to_series()
+            flips[np.flatnonzero(candidates.to_numpy())] = new_passed.to_numpy()
+        columns.append(pl.Series(f"{key}__flips", flips).zip_with(to.is_not_null(), pl.Series([None] * frame.height, dtype=pl.Boolean)))
     return columns
 
 

@@ -114,3 +114,19 @@ def test_condition_gaps_make_the_condition_hold_and_are_smallest():
                 assert condition_after(row[col] + step)[0] is not True, (pack.ref, spec.key, "not the smallest change")
                 checked += 1
     assert checked > 30
+
+
+def test_flip_prefilter_misses_no_flip():
+    """The cheap 'could pass' filter must never hide a change that does flip the verdict."""
+    prepared = engine.prepare(FACTS, PACKS)
+    for pack in PACKS:
+        frame = BATCH[pack.ref]
+        keys = [(s.key, s.lever) for s in engine.gap_specs(pack)]
+        keys += [(c.key, c.lever) for c in engine.condition_gap_specs(pack) if f"{c.key}__to" in frame.columns]
+        inputs = prepared.select(engine.needed_columns(pack, prepared.columns))
+        for key, lever in keys:
+            to = frame[f"{key}__to"]
+            changed = inputs.with_columns(to.fill_null(inputs[lever]).cast(inputs.schema[lever]).alias(lever))
+            brute = engine.verdict_frame(changed.lazy(), pack).collect()["passed"].fill_null(False)
+            expected = (brute & ~frame["passed"].fill_null(False)).zip_with(to.is_not_null(), pl.Series([None] * frame.height, dtype=pl.Boolean))
+            assert frame[f"{key}__flips"].equals(expected.alias(f"{key}__flips")), (pack.ref, key)
