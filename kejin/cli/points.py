@@ -103,10 +103,15 @@ def register(app: typer.Typer) -> None:
         import polars as pl
 
         from kejin.facts import load_facts
-        from kejin.points.engine import score
+        from kejin.points.engine import score, write_scores_csv
 
         with progress("读取 / reading"):
             facts = load_facts(input)
+        if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
+            with progress("评分 / scoring"):
+                rows = write_scores_csv(facts, method, output, year=year or None, detail=detail)
+            console.print(f"[green]✓[/] {rows} 行 / rows → {output}", highlight=False)
+            return
         with progress("评分 / scoring"):
             res = score(facts, method, detail=detail)
         if year:

@@ -14,6 +14,10 @@ Serialisation (version ``kejin-input-v1``), fed to SHA-256 in this order:
 
 The same facts read from CSV, XLSX or Parquet give the same digest (types come from the data
 norms), and a one-fen change of any used amount changes it.
+
+The bytes are handed to ``hashlib`` as contiguous buffers (NumPy arrays over the columns, the
+joined text as one ``bytes``) — no per-row Python work; hashlib releases the GIL on large
+buffers, so the engine can hash in a worker thread while Polars works.
 """
 
 from __future__ import annotations
@@ -38,6 +42,20 @@ def _kind(dtype: pl.DataType) -> str:
     return "text"
 
 
+def _values(s: pl.Series, kind: str) -> np.ndarray | bytes:
+    """The canonical value bytes of one column, as one contiguous buffer."""
+    if kind == "num":
+        return s.cast(pl.Float64).fill_null(0.0).to_numpy().astype("<f8", copy=False)
+    if kind == "bool":
+        return s.fill_null(False).to_numpy().view(np.uint8)
+    if kind == "date":
+        return s.cast(pl.Int32).fill_null(0).to_numpy().astype("<i4", copy=False)
+    if kind == "list":
+        s = s.list.join(";")
+    # the whole column joined into one value, taken as bytes (no Python str per row, no decoding)
+    return s.cast(pl.String).fill_null("").str.join("\x1f").cast(pl.Binary).item() or b""
+
+
 def input_digest(frame: pl.DataFrame, columns: list[str]) -> str:
     """``frame`` must already be sorted by (uscc, year)."""
     h = hashlib.sha256()
@@ -46,16 +64,6 @@ def input_digest(frame: pl.DataFrame, columns: list[str]) -> str:
         s = frame.get_column(name)
         kind = _kind(s.dtype)
         h.update(f"{name}:{kind}\n".encode())
-        h.update(s.is_null().to_numpy().astype(np.uint8).tobytes())
-        if kind == "num":
-            h.update(s.cast(pl.Float64).fill_null(0.0).to_numpy().astype("<f8").tobytes())
-        elif kind == "bool":
-            h.update(s.fill_null(False).to_numpy().astype(np.uint8).tobytes())
-        elif kind == "date":
-            h.update(s.cast(pl.Int32).fill_null(0).to_numpy().astype("<i4").tobytes())
-        else:
-            if kind == "list":
-                s = s.list.join(";")
-            text = s.cast(pl.String).fill_null("").str.join("\x1f").item()
-            h.update((text or "").encode("utf-8"))
+        h.update(s.is_null().to_numpy().view(np.uint8))
+        h.update(_values(s, kind))
     return h.hexdigest()

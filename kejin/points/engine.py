@@ -1,6 +1,7 @@
-"""The scoring engine: one Polars pass from facts to points, stage, cohort percentile and tier.
+"""The scoring engine: one lazy Polars query from facts to points, stage, cohort percentile and tier.
 
-Steps (all columnar, one lazy query):
+Steps (all columnar; ``score_query`` is one lazy query that is collected once, or streamed into
+a CSV file by ``write_scores_csv``):
 
 1. keep the rows in the method's scope and the columns it reads; sort by (uscc, year);
    add the earlier-year columns the expressions need (``kejin.rules.lags``);
@@ -9,27 +10,32 @@ Steps (all columnar, one lazy query):
 4. indicator scores in [0, 1] (``normalise``), weights of the firm's stage, the missing-data
    policy, group sub-scores, bonus (capped), points rounded to 1e-4;
 5. cohort rank, percentile and tier of the points (``tiers``);
-6. explanations: the two indicators that raised the points most and the two that lowered them
-   most (contribution = effective weight × (score − 0.5), i.e. against a median firm), and the
-   indicators it could not use (blank inputs).
+6. explanations (``explain``): the two indicators that raised the points most and the two that
+   lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
+   firm), and the indicators it could not use (blank inputs).
 
-Every row carries the method id, version, SHA-256 and the input digest (``digest``).
+Every row carries the method id, version, SHA-256 and the input digest (``digest``). ``score``
+and ``write_scores_csv`` hash the input in a worker thread while Polars builds the lags (both
+release the GIL).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
+from kejin.points import tiers
+from kejin.points.columns import FACTOR, group_column, raw_column, score_column, weight_column
 from kejin.points.digest import input_digest
+from kejin.points.explain import explanation_codes, explanation_texts, unusable_text
 from kejin.points.methods import ALL_STAGES, Method, resolve
-from kejin.points.normalise import raw_value, score_expr
-from kejin.points.stages import stage_expr
-from kejin.points.tiers import tier_columns
+from kejin.points.normalise import cohort_stats, raw_value, score_expr
+from kejin.points.stages import stage_conditions, stage_expr
 from kejin.rules import expr as ex
 from kejin.rules.lags import with_lags
 
@@ -41,23 +47,14 @@ STATUS = {
 }
 
 
-def group_column(gid: str) -> str:
-    return f"group_{gid}"
-
-
-def raw_column(iid: str) -> str:
-    return f"raw__{iid}"
-
-
-def score_column(iid: str) -> str:
-    return f"score__{iid}"
-
-
 @dataclass
 class Prepared:
     method: Method
     frame: pl.DataFrame  # in scope, sorted, with lag columns
-    digest: str
+    digest: str | Future[str]  # a Future while the hash is still running in a worker thread
+
+    def input_digest(self) -> str:
+        return self.digest.result() if isinstance(self.digest, Future) else self.digest
 
 
 def as_method(method: str | Method) -> Method:
@@ -73,7 +70,12 @@ def cohort_keys(method: Method) -> list[str]:
     return keys
 
 
-def prepare(facts: pl.DataFrame, method: Method) -> Prepared:
+# SHA-256 over ~165 MB per million rows is pure hashing time: it runs beside the Polars work
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-digest")
+
+
+def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool = False) -> Prepared:
+    """Scope, sort and lag the facts; ``digest_in_background`` hashes the input in a worker thread."""
     cols = method.input_columns()
     frame = facts
     missing = [c for c in cols if c not in frame.columns]
@@ -98,9 +100,8 @@ def prepare(facts: pl.DataFrame, method: Method) -> Prepared:
             dup = frame.select(["uscc", "year"]).is_duplicated()
             row = frame.filter(dup).row(0, named=True)
             raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    digest = input_digest(frame, cols)
-    frame = with_lags(frame, method.uses())
-    return Prepared(method, frame, digest)
+    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
+    return Prepared(method, with_lags(frame, method.uses()), digest)
 
 
 def _strictly_sorted(frame: pl.DataFrame) -> bool:
@@ -113,13 +114,10 @@ def _strictly_sorted(frame: pl.DataFrame) -> bool:
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:
-    chain = None
-    for st in method.stage_ids:
-        w = float(method.stage_weights(st).get(iid, 0.0))
-        cond = pl.col("stage") == st
-        chain = pl.when(cond).then(pl.lit(w)) if chain is None else chain.when(cond).then(pl.lit(w))
-    assert chain is not None
-    return chain.otherwise(None)
+    """The indicator's weight in the firm's stage (blank when the stage is unknown): a lookup by
+    the stage's Enum index instead of a when/then chain per stage."""
+    table = pl.Series([float(method.stage_weights(st).get(iid, 0.0)) for st in method.stage_ids], dtype=pl.Float64)
+    return pl.lit(table).gather(pl.col("stage").to_physical())
 
 
 def _sum(parts: list[pl.Expr]) -> pl.Expr:
@@ -130,27 +128,10 @@ def _sum(parts: list[pl.Expr]) -> pl.Expr:
     return total
 
 
-def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
-    m = p.method
-    compiler = ex.Compiler(m.derived)
-    keys = cohort_keys(m)
-    lf = p.frame.lazy()
-    extra = []
-    if m.cohort.region_digits:
-        extra.append(pl.col("region_code").str.slice(0, m.cohort.region_digits).alias("__region"))
-    if m.cohort.industry != "none":
-        n = 1 if m.cohort.industry == "section" else 3
-        extra.append(pl.col("industry_code").str.slice(0, n).alias("__industry"))
-    lf = lf.with_columns([stage_expr(m, compiler).alias("stage"), *extra])
-    inds = m.indicators
-    bonus = m.bonus.indicators
-    lf = lf.with_columns([raw_value(i, compiler.compile(i.value)).alias(raw_column(i.id)) for i in m.all_indicators()])
-    lf = lf.with_columns([score_expr(i, pl.col(raw_column(i.id)), keys).alias(score_column(i.id)) for i in m.all_indicators()])
-    s = {i.id: pl.col(score_column(i.id)) for i in m.all_indicators()}
-    w = {i.id: _weight_expr(m, i.id) for i in inds}
-    lf = lf.with_columns([w[i.id].alias(f"__w__{i.id}") for i in inds])
-    w = {i.id: pl.col(f"__w__{i.id}") for i in inds}
-    known_w = _sum([pl.when(s[i.id].is_null()).then(0.0).otherwise(w[i.id]) for i in inds])
+def _factor(m: Method) -> pl.Expr:
+    """scale / usable weight under the missing-data policy; blank = not scored."""
+    s = {i.id: pl.col(score_column(i.id)) for i in m.indicators}
+    known_w = _sum([pl.when(s[i.id].is_null()).then(0.0).otherwise(pl.col(weight_column(i.id))) for i in m.indicators])
     unusable_w = pl.lit(m.scale) - known_w
     pol = m.missing
     if pol.policy == "reweight":
@@ -159,130 +140,125 @@ def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, m
         factor = pl.lit(1.0)
     else:
         factor = pl.when(unusable_w <= 1e-9).then(pl.lit(1.0)).otherwise(None)
-    factor = pl.when(pl.col("stage").is_null()).then(None).otherwise(factor)
-    lf = lf.with_columns(factor.alias("__factor"), unusable_w.alias("__unusable_w"))
-    f = pl.col("__factor")
-    contrib = {i.id: w[i.id] * s[i.id].fill_null(0.0) for i in inds}
-    group_cols = []
+    return pl.when(pl.col("stage").is_null()).then(None).otherwise(factor)
+
+
+def _points_columns(m: Method) -> list[pl.Expr]:
+    """Group sub-scores, base, bonus and total points (rounded to 1e-4)."""
+    f = pl.col(FACTOR)
+    contrib = {i.id: pl.col(weight_column(i.id)) * pl.col(score_column(i.id)).fill_null(0.0) for i in m.indicators}
+    groups = []
     for g in m.groups:
-        members = [contrib[i.id] for i in inds if i.group == g.id]
+        members = [contrib[i.id] for i in m.indicators if i.group == g.id]
         val = (_sum(members) * f).round(4) if members else pl.when(f.is_null()).then(None).otherwise(0.0)
-        group_cols.append(val.alias(group_column(g.id)))
+        groups.append(val.alias(group_column(g.id)))
     base = _sum(list(contrib.values())) * f
-    if bonus:
-        bonus_raw = _sum([pl.lit(b.points) * s[b.id].fill_null(0.0) for b in bonus])
-        bonus_pts = pl.min_horizontal(bonus_raw, pl.lit(m.bonus.cap))
+    if m.bonus.indicators:
+        bonus_raw = _sum([pl.lit(b.points) * pl.col(score_column(b.id)).fill_null(0.0) for b in m.bonus.indicators])
+        bonus = pl.min_horizontal(bonus_raw, pl.lit(m.bonus.cap))
     else:
-        bonus_pts = pl.lit(0.0)
-    bonus_pts = pl.when(f.is_null()).then(None).otherwise(bonus_pts)
-    lf = lf.with_columns(
-        base.round(4).alias("base_points"),
-        bonus_pts.round(4).alias("bonus_points"),
-        (base + bonus_pts).round(4).alias("points"),
-        *group_cols,
-    )
-    min_size = min_cohort if min_cohort is not None else m.cohort.min_size
-    lf = lf.with_columns(tier_columns(m, pl.col("points"), keys, min_size))
-    status = (
+        bonus = pl.lit(0.0)
+    bonus = pl.when(f.is_null()).then(None).otherwise(bonus)
+    return [base.round(4).alias("base_points"), bonus.round(4).alias("bonus_points"), (base + bonus).round(4).alias("points"), *groups]
+
+
+def _cohort_extra(m: Method) -> list[pl.Expr]:
+    extra = []
+    if m.cohort.region_digits:
+        extra.append(pl.col("region_code").str.slice(0, m.cohort.region_digits).alias("__region"))
+    if m.cohort.industry != "none":
+        n = 1 if m.cohort.industry == "section" else 3
+        extra.append(pl.col("industry_code").str.slice(0, n).alias("__industry"))
+    return extra
+
+
+def _status(min_size: int) -> pl.Expr:
+    return (
         pl.when(pl.col("stage").is_null()).then(pl.lit("stage_unknown"))
         .when(pl.col("points").is_null()).then(pl.lit("insufficient_data"))
         .when(pl.col("cohort_size") < min_size).then(pl.lit("small_cohort"))
         .otherwise(pl.lit("scored"))
+        .alias("status")
     )
-    lf = lf.with_columns(status.alias("status"))
-    for stage in _explain_exprs(m) if explain else _explain_exprs(m)[:1]:
-        lf = lf.with_columns(stage)
-    out = lf.collect()
-    if m.cohort.on_small == "error":
-        small = out.filter(pl.col("points").is_not_null() & (pl.col("cohort_size") < min_size))
-        if small.height:
-            r = small.row(0, named=True)
-            raise InputError(Problem(
-                "points.cohort_small",
-                f"比较组（{r['year']} 年，{r['stage']}）只有 {r['cohort_size']} 家已评分企业，少于方法规定的最少 {min_size} 家；无法计算百分位",
-                f"cohort (year {r['year']}, stage {r['stage']}) has {r['cohort_size']} scored firms, fewer than the method's minimum {min_size}; percentiles cannot be computed",
-                file=m.file, key="cohort.min_size", value=r["cohort_size"],
-            ))
-    raised, lowered, unusable = _explanations(out, m) if explain else (None, None, _explanations_unusable(out, m))
-    out = out.with_columns([raised, lowered, unusable] if explain else [unusable])
-    groups = [group_column(g.id) for g in m.groups]
-    cols = ["uscc", *(["name"] if "name" in out.columns else []), "year", "stage", "cohort_size", "points", "base_points", "bonus_points", *groups,
-            "percentile", "rank", "tier", "status", *(["raised", "lowered"] if explain else []), "unusable"]
-    if detail:
-        cols += [raw_column(i.id) for i in m.all_indicators()] + [score_column(i.id) for i in m.all_indicators()]
-    out = out.select(cols).with_columns(
-        pl.col("stage").cast(pl.String),
+
+
+def _query(m: Method, lf: pl.LazyFrame, min_size: int, explain: bool) -> pl.LazyFrame:
+    """The whole scoring as one lazy query; each ``with_columns`` materialises what the next reads."""
+    compiler = ex.Compiler(m.derived)
+    keys = cohort_keys(m)
+    alls = m.all_indicators()
+    lf = lf.with_columns(stage_conditions(m, compiler))
+    lf = lf.with_columns(stage_expr(m).alias("stage"), *_cohort_extra(m))
+    lf = lf.with_columns([raw_value(i, compiler.compile(i.value)).alias(raw_column(i.id)) for i in alls])
+    lf = lf.with_columns(
+        *[stat for i in alls for stat in cohort_stats(i, pl.col(raw_column(i.id)), keys)],
+        *[_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators],
+    )
+    lf = lf.with_columns([score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls])
+    lf = lf.with_columns(_factor(m).alias(FACTOR))
+    lf = lf.with_columns(_points_columns(m))
+    lf = lf.with_columns(tiers.cohort_stats(pl.col("points"), keys))
+    lf = lf.with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
+    lf = lf.with_columns(_status(min_size), unusable_text(m))
+    if explain:
+        for stage in [*explanation_codes(m), explanation_texts(m)]:
+            lf = lf.with_columns(stage)
+    return lf
+
+
+def _check_cohorts(out: pl.DataFrame, m: Method, min_size: int) -> None:
+    if m.cohort.on_small != "error":
+        return
+    small = out.filter(pl.col("points").is_not_null() & (pl.col("cohort_size") < min_size))
+    if small.height:
+        r = small.row(0, named=True)
+        raise InputError(Problem(
+            "points.cohort_small",
+            f"比较组（{r['year']} 年，{r['stage']}）只有 {r['cohort_size']} 家已评分企业，少于方法规定的最少 {min_size} 家；无法计算百分位",
+            f"cohort (year {r['year']}, stage {r['stage']}) has {r['cohort_size']} scored firms, fewer than the method's minimum {min_size}; percentiles cannot be computed",
+            file=m.file, key="cohort.min_size", value=r["cohort_size"],
+        ))
+
+
+def _min_size(m: Method, min_cohort: int | None) -> int:
+    return min_cohort if min_cohort is not None else m.cohort.min_size
+
+
+def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.LazyFrame:
+    """The whole scoring as one lazy query ending in the published columns: collect it, or sink
+    it to a file (the streaming engine then never holds the ~150 working columns whole)."""
+    m = p.method
+    lf = _query(m, p.frame.lazy(), _min_size(m, min_cohort), explain)
+    alls = m.all_indicators()
+    details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
+    return lf.select(
+        "uscc", *(["name"] if "name" in p.frame.columns else []), "year", pl.col("stage").cast(pl.String), "cohort_size",
+        "points", "base_points", "bonus_points", *[group_column(g.id) for g in m.groups], "percentile", "rank", "tier", "status",
+        *(["raised", "lowered"] if explain else []), "unusable", *details,
         pl.lit(m.id).alias("method"),
         pl.lit(m.version).alias("method_version"),
         pl.lit(m.sha256).alias("method_sha256"),
-        pl.lit(p.digest).alias("input_digest"),
+        pl.lit(p.input_digest()).alias("input_digest"),
     )
+
+
+def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
+    out = score_query(p, explain=explain, detail=detail, min_cohort=min_cohort).collect()
+    _check_cohorts(out, p.method, _min_size(p.method, min_cohort))
     return out
 
 
-def _explain_exprs(m: Method) -> list[list[pl.Expr]]:
-    """Expression stages for the explanations (each stage materialises columns for the next).
-
-    Contribution of indicator j = effective weight × (score − 0.5), i.e. against a median
-    firm; the two largest positive ones raised the points, the two most negative lowered them
-    (pack order breaks ties). ``__unusable_bits`` has bit j set when indicator j is blank.
-    """
-    inds = m.indicators
-    k = len(inds)
-    alls = m.all_indicators()
-    bits = _sum([pl.col(score_column(i.id)).is_null().cast(pl.Int64) * (1 << j) for j, i in enumerate(alls)]) if alls else pl.lit(0, dtype=pl.Int64)
-    if k == 0:
-        return [[bits.alias("__unusable_bits"), pl.lit(0, dtype=pl.Int64).alias("__raised_code"), pl.lit(0, dtype=pl.Int64).alias("__lowered_code")]]
-    f = pl.col("__factor").fill_null(0.0)
-    c = [f"__c{j}" for j in range(k)]
-    stage1 = [bits.alias("__unusable_bits")] + [
-        (pl.col(f"__w__{i.id}") * f * (pl.col(score_column(i.id)) - 0.5)).fill_null(0.0).fill_nan(0.0).alias(c[j]) for j, i in enumerate(inds)
-    ]
-
-    def argbest(values: list[pl.Expr], best: pl.Expr) -> pl.Expr:
-        chain = pl.when(values[0] == best).then(pl.lit(0, dtype=pl.Int64))
-        for j in range(1, k):
-            chain = chain.when(values[j] == best).then(pl.lit(j, dtype=pl.Int64))
-        return chain.otherwise(pl.lit(k, dtype=pl.Int64))
-
-    stages: list[list[pl.Expr]] = [stage1]
-    s2, s3, s4 = [], [], []
-    for tag, sign in (("r", 1.0), ("l", -1.0)):
-        vals = [pl.col(x) * sign for x in c]
-        b1 = pl.max_horizontal(vals)
-        s2 += [b1.alias(f"__{tag}b1"), argbest(vals, b1).alias(f"__{tag}i1")]
-        vals2 = [pl.when(pl.col(f"__{tag}i1") == j).then(float("-inf")).otherwise(v) for j, v in enumerate(vals)]
-        b2 = pl.max_horizontal(vals2)
-        s3 += [b2.alias(f"__{tag}b2"), argbest(vals2, b2).alias(f"__{tag}i2")]
-        first = pl.when(pl.col(f"__{tag}b1") > 1e-12).then(pl.col(f"__{tag}i1")).otherwise(k)
-        second = pl.when(pl.col(f"__{tag}b2") > 1e-12).then(pl.col(f"__{tag}i2")).otherwise(k)
-        s4.append((first * (k + 1) + second).alias("__raised_code" if tag == "r" else "__lowered_code"))
-    return [*stages, s2, s3, s4]
-
-
-def _explanations_unusable(out: pl.DataFrame, m: Method) -> pl.Series:
-    alls = m.all_indicators()
-    bits = out.get_column("__unusable_bits")
-    uniq = bits.unique().to_list()
-    texts = [";".join(alls[j].id for j in range(len(alls)) if (u >> j) & 1) for u in uniq]
-    return bits.replace_strict(uniq, texts, return_dtype=pl.String).alias("unusable")
-
-
-def _explanations(out: pl.DataFrame, m: Method) -> list[pl.Series]:
-    """Turn the explanation codes into text through small lookup tables."""
-    inds = m.indicators
-    k = len(inds)
-    alls = m.all_indicators()
-    names = [i.id for i in inds]
-    pair_table: list[str | None] = []
-    for a in range(k + 1):
-        for b in range(k + 1):
-            parts = [names[x] for x in (a, b) if x < k]
-            pair_table.append(";".join(parts) if parts else None)
-    pairs = pl.Series("t", pair_table, dtype=pl.String)
-    raised = pairs.gather(out.get_column("__raised_code").cast(pl.UInt32)).alias("raised")
-    lowered = pairs.gather(out.get_column("__lowered_code").cast(pl.UInt32)).alias("lowered")
-    return [raised, lowered, _explanations_unusable(out, m)]
+def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
+    """Score and write the results as CSV (same bytes as ``score(...).write_csv``); returns the rows
+    written. The query streams straight into the file unless the method must first check every
+    cohort's size (``on_small: error``)."""
+    m = as_method(method)
+    p = prepare(facts, m, digest_in_background=True)
+    query = score_query(p, detail=detail) if m.cohort.on_small == "flag" else score_prepared(p, detail=detail).lazy()
+    if year is not None:  # after the cohort windows: the other years still make the cohorts
+        query = query.filter(pl.col("year") == year)
+    query.sink_csv(path)
+    return p.frame.height if year is None else int((p.frame.get_column("year") == year).sum())
 
 
 def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
@@ -294,7 +270,7 @@ def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explai
     input_digest``. ``detail`` adds every raw value and indicator score.
     """
     m = as_method(method)
-    return score_prepared(prepare(facts, m), explain=explain, detail=detail, min_cohort=min_cohort)
+    return score_prepared(prepare(facts, m, digest_in_background=True), explain=explain, detail=detail, min_cohort=min_cohort)
 
 
-__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "cohort_keys", "group_column", "raw_column", "score_column"]
+__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "score_query", "write_scores_csv", "cohort_keys", "group_column", "raw_column", "score_column", "weight_column"]

@@ -11,6 +11,10 @@
 - ``boolean``: true (or any positive number) scores 1, false / 0 scores 0.
 
 ``direction: lower`` turns a score s into 1 − s. Raw values are first clipped to ``clip``.
+
+The cohort statistics (ranks, counts, quantiles: window functions) are columns of their own,
+made in one pass (``cohort_stats``) before the scores read them: Polars does not share a window
+between the places a formula uses it, so a window written inline would be computed 2–4 times.
 """
 
 from __future__ import annotations
@@ -30,13 +34,27 @@ def raw_value(ind: Indicator, compiled: pl.Expr) -> pl.Expr:
     return x
 
 
-def score_expr(ind: Indicator, x: pl.Expr, keys: list[str]) -> pl.Expr:
+def _stat(ind: Indicator, name: str) -> str:
+    return f"__{name}__{ind.id}"
+
+
+def cohort_stats(ind: Indicator, x: pl.Expr, keys: list[str]) -> list[pl.Expr]:
+    """The window statistics the indicator's score needs, one column each (none for fixed scales)."""
     n = ind.normalise
     if n.method == "percentile":
-        s = (x.rank("average").over(keys) - 0.5) / x.count().over(keys).cast(pl.Float64)
+        return [x.rank("average").over(keys).alias(_stat(ind, "rank")), x.count().over(keys).alias(_stat(ind, "n"))]
+    if n.method == "minmax":
+        return [x.quantile(q, "linear").over(keys).alias(_stat(ind, name)) for name, q in (("lo", n.winsor[0]), ("hi", n.winsor[1]))]
+    return []
+
+
+def score_expr(ind: Indicator, x: pl.Expr) -> pl.Expr:
+    """The score from the raw value and the columns of ``cohort_stats``."""
+    n = ind.normalise
+    if n.method == "percentile":
+        s = (pl.col(_stat(ind, "rank")) - 0.5) / pl.col(_stat(ind, "n")).cast(pl.Float64)
     elif n.method == "minmax":
-        lo = x.quantile(n.winsor[0], "linear").over(keys)
-        hi = x.quantile(n.winsor[1], "linear").over(keys)
+        lo, hi = pl.col(_stat(ind, "lo")), pl.col(_stat(ind, "hi"))
         span = hi - lo
         s = (
             pl.when(x.is_null()).then(None)

@@ -17,10 +17,20 @@ import polars as pl
 from kejin.points.methods import Method
 
 
-def tier_columns(method: Method, points: pl.Expr, keys: list[str], min_size: int) -> list[pl.Expr]:
-    n = points.count().over(keys)
-    rank = points.rank("min", descending=True).over(keys)
-    pct = ((points.rank("average").over(keys) - 0.5) / n.cast(pl.Float64) * 100.0).round(4)
+def cohort_stats(points: pl.Expr, keys: list[str]) -> list[pl.Expr]:
+    """The three windows of the points, made once (Polars does not share a window between the
+    places ``tier_columns`` uses it)."""
+    return [
+        points.count().over(keys).alias("cohort_size"),
+        points.rank("min", descending=True).over(keys).alias("__rank_min"),
+        points.rank("average").over(keys).alias("__rank_avg"),
+    ]
+
+
+def tier_columns(method: Method, points: pl.Expr, min_size: int) -> list[pl.Expr]:
+    """``rank``, ``percentile`` and ``tier`` from the columns of ``cohort_stats``."""
+    n, rank = pl.col("cohort_size"), pl.col("__rank_min")
+    pct = ((pl.col("__rank_avg") - 0.5) / n.cast(pl.Float64) * 100.0).round(4)
     share = rank.cast(pl.Float64) / n.cast(pl.Float64)
     chain = pl.when(points.is_null() | (n < min_size)).then(None)
     for t in method.tiers.rules:
@@ -28,7 +38,6 @@ def tier_columns(method: Method, points: pl.Expr, keys: list[str], min_size: int
     other = method.tiers.otherwise.id if method.tiers.otherwise else None
     tier = chain.otherwise(pl.lit(other))
     return [
-        n.alias("cohort_size"),
         pl.when(points.is_null()).then(None).otherwise(rank).cast(pl.Int64).alias("rank"),
         pct.alias("percentile"),
         tier.alias("tier"),

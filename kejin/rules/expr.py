@@ -286,13 +286,9 @@ class Compiler:
         if fn == "is_known":
             return self._c(args[0], shift).is_not_null()
         if fn == "age_years":
-            year = self._name("year", shift)
-            est = self._name("established", shift)
-            end = pl.date(year, 12, 31)
-            # whole years between establishment and the end of the fiscal year
-            return (end.dt.year() - est.dt.year()) - (
-                (end.dt.month() < est.dt.month()) | ((end.dt.month() == est.dt.month()) & (end.dt.day() < est.dt.day()))
-            ).cast(pl.Int64)
+            # whole years from establishment to 31 December of the fiscal year: as that date is
+            # the last day of its year, this is exactly the difference of the calendar years
+            return self._name("year", shift) - self._name("established", shift).dt.year().cast(pl.Int64)
         if fn == "has_sector":
             tag = args[0]
             if not (isinstance(tag, ast.Constant) and isinstance(tag.value, str)):

@@ -24,12 +24,16 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
     for use in needed:
         if use.lag > 0:
             by_lag[use.lag].add(use.name)
-    if not by_lag or frame.height == 0:
+    if not by_lag:
         return frame
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
-    # firm order: a hash first (cheap to sort), the code itself only to break hash ties
-    order = frame.select(pl.arg_sort_by([pl.col("uscc").hash(), "uscc", "year"])).to_series()
-    work = frame.select("uscc", "year", *names).gather(order)
+    if _in_key_order(frame):  # common (the points engine sorts first): no reordering needed
+        order = None
+        work = frame.select("uscc", "year", *names)
+    else:
+        # firm order: a hash first (cheap to sort), the code itself only to break hash ties
+        order = frame.select(pl.arg_sort_by([pl.col("uscc").hash(), "uscc", "year"])).to_series()
+        work = frame.select("uscc", "year", *names).gather(order)
     work = work.with_columns((pl.col("uscc") != pl.col("uscc").shift(1)).fill_null(True).cum_sum().alias("__firm"))
     firm, year = pl.col("__firm"), pl.col("year")
     matches = {
@@ -46,5 +50,17 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
             picks = [pl.when(flag).then(pl.col(name).shift(j)) for j, flag in zip(range(1, k + 1), flags)]
             columns.append((pl.coalesce(picks) if len(picks) > 1 else picks[0]).alias(lag_column(name, k)))
     lagged = work.select(columns)
+    if order is None:
+        return frame.hstack(lagged)
     back = order.arg_sort()  # inverse permutation: row i of the input is row back[i] of `work`
     return frame.hstack(lagged.gather(back))
+
+
+def _in_key_order(frame: pl.DataFrame) -> bool:
+    """Are the rows already sorted by (uscc, year) with no repeats? (one cheap pass)"""
+    if frame.height < 2:
+        return True
+    uscc, year = pl.col("uscc"), pl.col("year")
+    prev_u, prev_y = uscc.shift(1), year.shift(1)
+    ok = ((uscc > prev_u) | ((uscc == prev_u) & (year > prev_y))).fill_null(True).all()
+    return bool(frame.select(ok).item())
