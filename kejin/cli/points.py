@@ -190,7 +190,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from kejin.facts import load_facts
         from kejin.points.patents import load_patents
-        from kejin.points.record import record
+        from kejin.points.credit_record import record
 
         facts = load_facts(input)
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)

@@ -20,7 +20,7 @@ def score(facts: pl.DataFrame, method: Any = "national-core", **kw: Any) -> pl.D
 
 
 def record(facts: pl.DataFrame, uscc: str, patents: pl.DataFrame | None = None, **kw: Any) -> dict:
-    from kejin.points.record import record as _record
+    from kejin.points.credit_record import record as _record
 
     return _record(facts, uscc, patents=patents, **kw)
 
