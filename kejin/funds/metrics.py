@@ -45,7 +45,7 @@ def irr_columns(result: IrrResult) -> pl.DataFrame:
     n = len(result.rate)
     status = result.status
     rate = np.where(status == IrrStatus.UNIQUE, result.rate, np.nan)
-    names = np.array([s.name.lower() for s in IrrStatus])[status]
+    names = pl.Series([s.name.lower() for s in IrrStatus]).gather(status)  # a gather, no string per row from numpy
     notes_zh: list[str | None] = [None] * n
     notes_en: list[str | None] = [None] * n
     roots: list[list[float] | None] = [None] * n
@@ -57,7 +57,7 @@ def irr_columns(result: IrrResult) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "irr": pl.Series(rate, dtype=pl.Float64).fill_nan(None),
-            "irr_status": pl.Series(names, dtype=pl.String),
+            "irr_status": names,
             "irr_note_zh": pl.Series(notes_zh, dtype=pl.String),
             "irr_note_en": pl.Series(notes_en, dtype=pl.String),
             "irr_roots": pl.Series(roots, dtype=pl.List(pl.Float64)),
@@ -82,14 +82,13 @@ def with_terminal_nav(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
 
 def encode_ids(*columns: pl.Series) -> tuple[pl.Series, list[np.ndarray]]:
     """Integer codes 0..k−1 for fund ids across several columns, numbered in sorted id order.
-    A categorical cast hashes each string once; no string join or sort over the flows."""
-    cats = [c.cast(pl.String).cast(pl.Categorical) for c in columns]
-    distinct = pl.concat([c.unique() for c in cats]).unique()
-    names = distinct.cast(pl.String).sort()
-    ordered = names.cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    lookup = np.full(int(ordered.max()) + 1 if len(ordered) else 1, -1, dtype=np.int64)
-    lookup[ordered] = np.arange(len(ordered))
-    return names.alias("fund_id"), [lookup[c.to_physical().to_numpy().astype(np.int64)] for c in cats]
+
+    The distinct ids are found by hashing and sorted (k of them); a cast to an Enum of them then gives every
+    row its code directly, the Enum's physical value: no string sort, join or lookup table over the flows."""
+    text = [c.cast(pl.String) for c in columns]
+    names = pl.concat([c.unique() for c in text]).unique().sort()
+    dtype = pl.Enum(names)
+    return names.alias("fund_id"), [c.cast(dtype).to_physical().to_numpy().astype(np.int64) for c in text]
 
 
 def fund_metrics(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
@@ -97,17 +96,19 @@ def fund_metrics(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
     names, (fc, nc) = encode_ids(flows.get_column("fund_id"), navs.get_column("fund_id"))
     k = len(names)
     amount = flows.get_column("amount").to_numpy()
-    day = flows.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
-    paid_in = np.bincount(fc, weights=np.maximum(-amount, 0.0), minlength=k)
-    distributed = np.bincount(fc, weights=np.maximum(amount, 0.0), minlength=k)
+    day = flows.get_column("date").cast(pl.Int32).to_numpy()  # days since 1970-01-01, kept in int32
+    part = np.maximum(amount, 0.0)  # one buffer for both sides: every fresh 4 M-row array costs page faults
+    distributed = np.bincount(fc, weights=part, minlength=k)
+    np.minimum(amount, 0.0, out=part)
+    paid_in = 0.0 - np.bincount(fc, weights=part, minlength=k)  # Σ max(−c, 0) exactly, and +0.0 for none
     n_flows = np.bincount(fc, minlength=k)
-    first = np.full(k, np.iinfo(np.int64).max)
-    last = np.full(k, -1, dtype=np.int64)
+    first = np.full(k, np.iinfo(day.dtype).max, dtype=day.dtype)
+    last = np.full(k, -1, dtype=day.dtype)
     np.minimum.at(first, fc, day)
     np.maximum.at(last, fc, day)
     first[n_flows == 0] = -1
     # the final NAV mark of each fund is its terminal value
-    nav_day = navs.get_column("date").cast(pl.Int32).to_numpy().astype(np.int64)
+    nav_day = navs.get_column("date").cast(pl.Int32).to_numpy()
     nav_value = navs.get_column("nav").to_numpy()
     order = np.lexsort((nav_day, nc))
     is_last = np.ones(len(order), dtype=bool)
@@ -117,8 +118,10 @@ def fund_metrics(flows: pl.DataFrame, navs: pl.DataFrame) -> pl.DataFrame:
     nav_date = np.full(k, -1, dtype=np.int64)
     nav[nc[final]] = nav_value[final]
     nav_date[nc[final]] = nav_day[final]
-    irr = xirr_grouped(np.concatenate([fc, nc[final]]), np.concatenate([day, nav_day[final]]),
-                       np.concatenate([amount, nav_value[final]]), k)
+    series = (fc, day, amount)
+    if len(final):  # each fund's final NAV is its terminal flow (no copy of the flows when there is none)
+        series = tuple(np.concatenate(pair) for pair in zip(series, (nc[final], nav_day[final], nav_value[final])))
+    irr = xirr_grouped(*series, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         dpi = np.where(paid_in > 0, distributed / paid_in, np.nan)
         rvpi = np.where(paid_in > 0, nav / paid_in, np.nan)

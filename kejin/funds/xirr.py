@@ -1,16 +1,19 @@
 """Vectorised XIRR for many cash-flow series at once, with every root and a reason when there is none.
 
 The rate r solves  Σ_k c_k (1+r)^(−t_k) = 0  with t_k in years (act/365 from the first flow).
-We work in u = ln(1+r), where the NPV is a sum of exponentials g(u) = Σ c_k e^(−t_k u): every term
-is scaled by its row's largest exponent, so no rate between −100% and +10^21% overflows, and the
-Newton step g/g' is unchanged by that scaling.
+We work in u = ln(1+r), where the NPV is a sum of exponentials g(u) = Σ c_k e^(−t_k u). Far from
+everyday rates each row is scaled by its largest term, so no rate between −100% and +10^21% overflows;
+signs, roots and the Newton step g/g' do not depend on a positive row factor.
 
 How many roots a series can have is bounded before any root is searched for (Pólya–Szegő, Problems
 and Theorems in Analysis II, Part V, §1, Laguerre's extension of Descartes' rule, valid for real
 exponents): roots with r > 0 ≤ sign changes of the forward partial sums of the flows; roots with
 −1 < r < 0 ≤ sign changes of the backward partial sums; r = 0 is a root iff the flows sum to zero.
-Series whose bound is ≤ 1 (nearly every real fund) get one safeguarded Newton solve; only the rest
-are scanned on a rate grid for every sign change of the NPV, and each bracket is refined.
+Applied to the flows discounted at a pivot a, the same rule bounds the roots above and below a.
+Series whose bound is ≤ 1 (most real funds) get one safeguarded Newton solve. The others get the same
+Newton solve, and the rule at pivots just below and just above the root found shows whether it is the
+only one (a late call after the first distributions allows two roots by the bound, seldom has them);
+only the rest are scanned on a rate grid for every sign change of the NPV, and each bracket is refined.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from kejin.i18n import Text
 DAYS_PER_YEAR = 365.0  # act/365 fixed, as pyxirr's default
 U_MIN, U_MAX = -50.0, 50.0  # search range in u = ln(1+r): r from −100% (+2e-22) to ~5e21
 STEP_TOL = 1e-13  # convergence in u; |dr| = (1+r)|du|, far below the 1e-7 required
+ZERO_ROOT_TOL = 1e-7  # |u| within which a refined root is the known root r = 0 (the accuracy asked of r)
 MAX_NEWTON = 40
 MAX_SAFE = 200
 
@@ -89,7 +93,10 @@ class IrrResult:
 # ---------------------------------------------------------------- building padded arrays
 @dataclass(frozen=True)
 class PaddedFlows:
-    """Series as rows of equal length: ``times`` in years from each row's first flow, zero padding."""
+    """Series as rows of equal length: ``times`` in years from each row's first flow, zero padding.
+
+    The solvers work on column-major copies: each flow position of all rows is one contiguous vector, so
+    partial sums are a loop of vector adds and row reductions read memory in order."""
 
     times: np.ndarray  # (n, m) float64, non-decreasing along each row over the real flows
     amounts: np.ndarray  # (n, m) float64, padding = 0
@@ -98,96 +105,140 @@ class PaddedFlows:
 
     def rows(self, r: np.ndarray) -> "PaddedFlows":
         first = None if self.first_time is None else self.first_time[r]
-        return PaddedFlows(self.times[r], self.amounts[r], self.last_time[r], first)
+        return PaddedFlows(_take_rows(self.times, r), _take_rows(self.amounts, r), self.last_time[r], first)
 
     def shared_times(self) -> bool:
         """All rows on the same time grid (yearly simulation output): the scan can use one matrix product."""
         return bool(len(self.times) and (self.times == self.times[0]).all())
 
 
-def pad_sorted(group: np.ndarray, day: np.ndarray, amount: np.ndarray, n_groups: int) -> PaddedFlows:
-    """Pad flows already sorted by (group, day) and merged per (group, day) into an (n, m) array.
-
-    ``group`` holds 0..n_groups−1, ``day`` integer days (any epoch).
-    """
-    counts = np.bincount(group, minlength=n_groups)
-    width = max(int(counts.max()) if len(counts) else 1, 1)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    has = counts > 0
-    first_day = np.zeros(n_groups, dtype=np.int64)
-    first_day[has] = day[starts[has]]
-    years = (day - first_day[group]) / DAYS_PER_YEAR
-    last_time = np.zeros(n_groups)
-    last_time[has] = years[starts[has] + counts[has] - 1]
-    if (counts == width).all():  # every row full: a reshape, no scatter
-        return PaddedFlows(years.reshape(n_groups, width), amount.reshape(n_groups, width).astype(float), last_time)
-    flat = group * width + (np.arange(len(group)) - starts[group])
-    times = np.zeros(n_groups * width)
-    amounts = np.zeros(n_groups * width)
-    times[flat] = years
-    amounts[flat] = amount
-    return PaddedFlows(times.reshape(n_groups, width), amounts.reshape(n_groups, width), last_time)
+def _take_rows(a: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Rows ``r`` of ``a``, column-major when there are many: one column at a time, as numpy's fancy
+    indexing returns row-major and converting would copy twice. A few rows (brackets being refined, once
+    per step) take one fancy index: the layout does not matter there, the call count does."""
+    if len(r) * a.shape[1] < 1 << 16:
+        return a[r]
+    out = np.empty((len(r), a.shape[1]), order="F")
+    for j in range(a.shape[1]):
+        np.take(a[:, j], r, out=out[:, j])
+    return out
 
 
-def _sort_order(key: np.ndarray) -> np.ndarray:
-    """argsort of non-negative int64 keys. When key and position fit in 63 bits together, sort the packed
-    values instead (a plain value sort, multi-threaded in Polars, is several times faster than argsort)."""
+def _padded_width(counts: np.ndarray) -> np.ndarray:
+    """Row width for series of ``counts`` flows: at least 32, else rounded up to a quarter of the count's
+    power of two (33–64 flows → 40, 48, 56 or 64), so that padding costs at most a quarter of the work."""
+    counts = np.maximum(counts, 1)
+    step = np.maximum(2.0 ** (np.floor(np.log2(counts)) - 2), 8.0)
+    return np.maximum(np.ceil(counts / step) * step, 32).astype(np.int64)
+
+
+def _padded_rows(row: np.ndarray, day: np.ndarray, amount: np.ndarray, width: int) -> tuple[np.ndarray, PaddedFlows]:
+    """Flows sorted by (row, day), at most ``width`` per row, as column-major (n, width) arrays; returns
+    the row ids in the order of the arrays' rows, longest series first. With that order, the j-th flows of
+    all rows that have one are a prefix of column j: the arrays are filled one column at a time with no
+    temporary as long as the flows."""
+    first = np.empty(len(row), dtype=bool)
+    first[0] = True
+    np.not_equal(row[1:], row[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(row))
+    longest = np.argsort(-counts, kind="stable")
+    starts, counts = starts[longest], counts[longest]
+    n = len(starts)
+    times, amounts = np.zeros((n, width), order="F"), np.zeros((n, width), order="F")
+    day0 = day[starts]
+    have = np.searchsorted(-counts, -np.arange(width), side="left")  # rows with more than j flows
+    for j in range(int(counts[0])):
+        at = starts[: have[j]] + j
+        np.subtract(day[at], day0[: have[j]], out=times[: have[j], j])
+        amounts[: have[j], j] = amount[at]
+    times /= DAYS_PER_YEAR
+    last_time = times[np.arange(n), counts - 1]
+    return row[starts], PaddedFlows(times, amounts, last_time)
+
+
+def _sort_in_place(key: np.ndarray, amount: np.ndarray, spare: np.ndarray) -> np.ndarray:
+    """Sort ``key`` in place (stable) and return ``amount`` in the same order; ``spare`` (as long as key)
+    is scratch space. When key and position fit in 63 bits together, the packed values are sorted instead:
+    a plain value sort in Polars is several times faster than an argsort, and the sorted keys come out of
+    it without a gather. One thread: on a shared two-core machine the threaded sort cost twice the CPU
+    time for little gain in wall time."""
     n = len(key)
     pos_bits = max(int(n - 1).bit_length(), 1)
     if int(key.max()) < (1 << (63 - pos_bits)):
-        packed = pl.Series((key << pos_bits) | np.arange(n, dtype=np.int64)).sort().to_numpy()
-        return packed & ((1 << pos_bits) - 1)
-    return np.argsort(key, kind="stable")
+        position = spare
+        position[:] = np.arange(n)
+        key <<= pos_bits
+        key |= position
+        packed = pl.Series(key).sort(multithreaded=False).to_numpy()
+        np.bitwise_and(packed, (1 << pos_bits) - 1, out=position)
+        np.right_shift(packed, pos_bits, out=key)
+        return amount[position]
+    order = np.argsort(key, kind="stable")
+    key[:] = key[order]
+    return amount[order]
 
 
-def _sorted_merged(group: np.ndarray, day: np.ndarray, amount: np.ndarray, rank: np.ndarray):
-    """Sort flows by (rank of their group, group, day), add up flows on the same day (the NPV is the same,
-    sign counts are not) and drop zero flows, so each row's first flow sits at t = 0."""
+def _sorted_merged(group: np.ndarray, day: np.ndarray, amount: np.ndarray,
+                   level: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flows sorted by (level of their group, group, day), same-day flows added up (the NPV is the same,
+    sign counts are not) and zero flows dropped, so each row's first flow sits at t = 0.
+
+    Returns (row, day, amount) with row = level · n_groups + group. The sort is skipped when the flows
+    are already in order. Two integer buffers serve every step: on a first run each fresh array of
+    millions of rows costs page faults, about as much as the arithmetic on it."""
     day_min = int(day.min())
-    span = int(day.max()) - day_min + 1
-    n_groups = int(group.max()) + 1
-    key = (rank[group] * n_groups + group) * span + (day - day_min)
+    day_bits = (int(day.max()) - day_min).bit_length()
+    key = level[group]  # one integer (level, group, day − day_min), built in place
+    key *= len(level)
+    key += group
+    key <<= day_bits
+    key += day
+    key -= day_min
+    spare = np.empty_like(key)
     if np.any(key[1:] < key[:-1]):
-        order = _sort_order(key)
-        key, group, day, amount = key[order], group[order], day[order], amount[order]
+        amount = _sort_in_place(key, amount, spare)
     new = np.empty(len(key), dtype=bool)
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
     if not new.all():
-        idx = np.flatnonzero(new)
-        group, day, amount = group[idx], day[idx], np.add.reduceat(amount, idx)
+        at = np.cumsum(new, out=spare)
+        at -= 1
+        amount = np.bincount(at, weights=amount)  # adds each day's flows in input order
+        key, spare = np.compress(new, key, out=spare[: len(amount)]), key
     keep = amount != 0
     if not keep.all():
-        group, day, amount = group[keep], day[keep], amount[keep]
-    return group, day, amount
+        key, amount = key[keep], amount[keep]
+    row = np.right_shift(key, day_bits, out=spare[: len(key)])
+    key &= (1 << day_bits) - 1
+    key += day_min
+    return row, key, amount
 
 
 def xirr_grouped(group: np.ndarray, day: np.ndarray, amount: np.ndarray, n_groups: int) -> IrrResult:
     """IRR per group of dated flows, given in any order (``day`` in integer days, any epoch).
 
-    Groups are solved in buckets of similar length (≤32, ≤64, ≤128 … flows), so that one long series
-    does not pad a hundred thousand short ones; one sort puts every bucket in a contiguous block."""
+    Groups are solved in blocks of similar length (see ``_padded_width``), so that one long series does
+    not pad a hundred thousand short ones; one sort puts every block in a contiguous run."""
     group = np.asarray(group, np.int64)
+    day = np.asarray(day)
+    if day.dtype != np.int32:  # int32 (Polars dates) is used as it is: no copy of millions of days
+        day = day.astype(np.int64, copy=False)
     rate = np.full(n_groups, np.nan)
     status = np.full(n_groups, int(IrrStatus.EMPTY), dtype=np.int8)
     roots: dict[int, tuple[float, ...]] = {}
     if len(group) == 0:
         return IrrResult(rate, status, roots)
-    counts = np.bincount(group, minlength=n_groups)
-    bucket = np.maximum(np.ceil(np.log2(np.maximum(counts, 1))), 5).astype(np.int64)
-    g, d, a = _sorted_merged(group, np.asarray(day, np.int64), np.asarray(amount, float), bucket)
-    if len(g) == 0:
-        return IrrResult(rate, status, roots)
-    b = bucket[g]
-    edges = np.flatnonzero(np.diff(b)) + 1
-    for lo, hi in zip(np.concatenate(([0], edges)), np.concatenate((edges, [len(g)]))):
-        part_g = g[lo:hi]
-        first = np.empty(len(part_g), dtype=bool)
-        first[0] = True
-        np.not_equal(part_g[1:], part_g[:-1], out=first[1:])
-        members = part_g[first]
-        local = np.cumsum(first) - 1
-        part = xirr_padded(pad_sorted(local, d[lo:hi], a[lo:hi], len(members)))
+    widths, level = np.unique(_padded_width(np.bincount(group, minlength=n_groups)), return_inverse=True)
+    row, d, a = _sorted_merged(group, day, np.asarray(amount, float), level)
+
+    bounds = np.searchsorted(row, np.arange(len(widths) + 1) * n_groups)
+    for width, lo, hi in zip(widths, bounds[:-1], bounds[1:]):
+        if lo == hi:
+            continue
+        members, flows = _padded_rows(row[lo:hi], d[lo:hi], a[lo:hi], int(width))
+        members %= n_groups
+        part = xirr_padded(flows)
         rate[members] = part.rate
         status[members] = part.status
         for i, r in part.roots.items():
@@ -196,43 +247,69 @@ def xirr_grouped(group: np.ndarray, day: np.ndarray, amount: np.ndarray, n_group
 
 
 # ---------------------------------------------------------------- NPV in u-space
-def _npv_and_slope(flows: PaddedFlows, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """g(u)·s and g'(u)·s for one u per row, with a positive row scale s = e^(−max_k(−t_k·u)) that keeps
-    every term ≤ 1: the largest exponent sits at the last flow when u < 0 and at the first when u ≥ 0."""
-    first = 0.0 if flows.first_time is None else flows.first_time
-    e = flows.times * (-u)[:, None]
-    e -= np.where(u < 0, -flows.last_time * u, -first * u)[:, None]
-    np.exp(e, out=e)
-    e *= flows.amounts
-    g = e.sum(axis=1)
-    e *= flows.times
-    return g, -e.sum(axis=1)
+def _discount(flows: PaddedFlows, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """e^(−t_k·u) for every flow, up to a positive factor per row. Far from everyday rates (|u|·t > 500)
+    each row is divided by its largest factor (at the first flow when u ≥ 0, at the last when u < 0), so
+    that none overflows; elsewhere that pass is saved."""
+    e = np.multiply(flows.times, -u[:, None], out=out)
+    if len(u) and float(np.max(np.abs(u) * flows.last_time)) > 500.0:  # e^±500 is still far inside float64
+        first = 0.0 if flows.first_time is None else flows.first_time
+        e += (np.where(u < 0, flows.last_time, first) * u)[:, None]
+    return np.exp(e, out=e)
 
 
-def _sign_changes(values: np.ndarray, real: np.ndarray) -> np.ndarray:
-    """Upper bound on the sign changes along each row over the real entries. An exact zero counts as one
-    possible change (conservative: the bound may only be too high, never too low)."""
-    s = np.sign(values)
-    both = real[:, 1:] & real[:, :-1]
-    flips = ((s[:, 1:] * s[:, :-1] < 0) & both).sum(axis=1)
-    return flips + ((s == 0) & real).sum(axis=1)
+def _npv(flows: PaddedFlows, u: np.ndarray) -> np.ndarray:
+    """g(u) for one u per row, up to a positive row factor."""
+    return np.einsum("ij,ij->i", flows.amounts, _discount(flows, u))
+
+
+def _npv_and_slope(flows: PaddedFlows, u: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """g(u) and g'(u) for one u per row, up to the same positive row factor (``out``: a buffer to reuse)."""
+    e = _discount(flows, u, out)
+    return np.einsum("ij,ij->i", flows.amounts, e), -np.einsum("ij,ij,ij->i", flows.amounts, flows.times, e)
+
+
+def _partial_sums(amounts: np.ndarray) -> np.ndarray:
+    """Forward partial sums along each row, one flow position at a time: on column-major rows each step is
+    one contiguous vector add (numpy's cumsum along axis 1 is several times slower)."""
+    out = np.empty(amounts.shape, order="F")
+    if amounts.shape[1]:
+        out[:, 0] = amounts[:, 0]
+    for j in range(1, amounts.shape[1]):
+        np.add(out[:, j - 1], amounts[:, j], out=out[:, j])
+    return out
+
+
+def _sign_changes(pos: np.ndarray, neg: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """Upper bound on the sign changes along each row of a sequence, given where it is clearly positive
+    and clearly negative. A value that is neither (zero up to rounding) at a real flow may hide up to two
+    changes, and counts as two; entries that repeat their neighbour (no real flow there) change nothing."""
+    flips = (pos[:, 1:] & neg[:, :-1]) | (neg[:, 1:] & pos[:, :-1])
+    unsure = real & ~(pos | neg)
+    return np.count_nonzero(flips, axis=1) + 2 * np.count_nonzero(unsure, axis=1)
 
 
 def side_bounds(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Upper bounds on the roots with r > 0 and with −1 < r < 0, and whether r = 0 is a root, per row
     (Laguerre's rule, see the module doc). Real entries are the non-zero ones."""
+    amounts = np.asfortranarray(amounts)
     real = amounts != 0
-    forward = np.cumsum(amounts, axis=1)
+    forward = _partial_sums(amounts)
     total = forward[:, -1]
-    backward = total[:, None] - forward + amounts  # Σ of the flows from j to the end
     scale = np.abs(amounts).sum(axis=1)
     zero_root = np.abs(total) <= 1e-14 * scale
-    # A partial sum that is zero up to rounding could hide a sign change: make it an exact zero,
-    # which _sign_changes counts as a possible change.
-    tiny = 1e-12 * scale[:, None]
-    forward[np.abs(forward) <= tiny] = 0.0
-    backward[np.abs(backward) <= tiny] = 0.0
-    return _sign_changes(forward, real), _sign_changes(backward, real), zero_root
+    # A partial sum within `tiny` of zero could hide a sign change: _sign_changes counts it as possible ones.
+    tiny = (1e-12 * scale)[:, None]
+    positive = _sign_changes(forward > tiny, forward < -tiny, real)
+    # the backward partial sum from position j (Σ of the flows from j to the end) is total − forward[j − 1]
+    total = total[:, None]
+    before = forward[:, :-1]
+    pos = np.empty(real.shape, dtype=bool, order="F")
+    neg = np.empty(real.shape, dtype=bool, order="F")
+    pos[:, :1], neg[:, :1] = total > tiny, total < -tiny
+    np.less(before, total - tiny, out=pos[:, 1:])
+    np.greater(before, total + tiny, out=neg[:, 1:])
+    return positive, _sign_changes(pos, neg, real), zero_root
 
 
 def root_bound(amounts: np.ndarray) -> np.ndarray:
@@ -250,46 +327,64 @@ def _first_last_sign(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- solvers
-def _initial_guess(times: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """ln(multiple)/duration: exact for two flows, close for conventional fund flows."""
-    pos = np.where(amounts > 0, amounts, 0.0)
-    neg = np.where(amounts < 0, -amounts, 0.0)
-    sp, sn = pos.sum(axis=1), neg.sum(axis=1)
+def _initial_guess(flows: PaddedFlows) -> np.ndarray:
+    """ln(multiple)/duration: exact for two flows, close for conventional fund flows. With S = Σc and
+    A = Σ|c| the distributions sum to (A + S)/2 and the calls to (A − S)/2, and likewise for Σc·t."""
+    c, t = flows.amounts, flows.times
+    mag = np.abs(c)
+    total, gross = c.sum(axis=1), mag.sum(axis=1)
+    timed, timed_gross = np.einsum("ij,ij->i", c, t), np.einsum("ij,ij->i", mag, t)
+    sp, sn = gross + total, gross - total  # twice the distributions and twice the calls
     with np.errstate(divide="ignore", invalid="ignore"):
-        tp = (pos * times).sum(axis=1) / sp
-        tn = (neg * times).sum(axis=1) / sn
-        span = tp - tn
+        span = (timed_gross + timed) / sp - (timed_gross - timed) / sn
         guess = np.log(sp / sn) / span
     return np.where(np.isfinite(guess) & (np.abs(span) > 1e-3), np.clip(guess, -10.0, 10.0), np.log1p(0.1))
 
 
-def _newton(flows: PaddedFlows, rows: np.ndarray, u0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plain Newton from u0 on the given rows; returns (u, converged)."""
+def _newton(flows: PaddedFlows, u0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain Newton from u0 on every row; returns (u, converged). Rows that are done leave the working
+    arrays only once a quarter of them is done (each removal is a copy); until then they ride along."""
     u = u0.copy()
-    done = np.zeros(len(rows), dtype=bool)
-    active = np.arange(len(rows))
+    done = np.zeros(len(u), dtype=bool)
+    held = np.arange(len(u))  # the rows of ``flows`` in ``work``
+    work, live = flows, np.ones(len(u), dtype=bool)
+    buffer = np.empty(flows.times.shape, order="F")
     for _ in range(MAX_NEWTON):
-        g, dg = _npv_and_slope(flows.rows(rows[active]), u[active])
+        g, dg = _npv_and_slope(work, u[held], buffer)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = g / dg
         bad = ~np.isfinite(step)
-        step = np.where(bad, 0.0, step)
-        new = u[active] - step
+        new = u[held] - np.where(bad, 0.0, step)
         out = bad | (new < U_MIN) | (new > U_MAX)
-        u[active] = np.clip(new, U_MIN, U_MAX)
-        ok = ~out & (np.abs(step) <= STEP_TOL * np.maximum(1.0, np.abs(new)))
-        done[active[ok]] = True
-        active = active[~ok & ~out]
-        if len(active) == 0:
+        converged = ~out & (np.abs(step) <= STEP_TOL * np.maximum(1.0, np.abs(new)))
+        u[held[live]] = np.clip(new[live], U_MIN, U_MAX)
+        done[held[live & converged]] = True
+        live &= ~(converged | out)
+        if not live.any():
             break
+        if np.count_nonzero(live) < 0.75 * len(live):
+            keep = np.flatnonzero(live)
+            work, held, live = work.rows(keep), held[keep], live[keep]
+            buffer = np.empty(work.times.shape, order="F")
     return u, done
+
+
+def _only_root(flows: PaddedFlows, u: np.ndarray) -> np.ndarray:
+    """Whether the root u of each row is its only root. Laguerre's rule applied to the flows discounted at
+    a pivot a bounds the roots above a (forward partial sums) and below a (backward ones): if at most one
+    root lies above u − δ and at most one below u + δ, u is the only one. This spares the grid scan for
+    series whose sign pattern alone would allow several roots (a call after the first distribution)."""
+    delta = 1e-6 * np.maximum(1.0, np.abs(u))
+    above = side_bounds(flows.amounts * _discount(flows, u - delta))[0]
+    below = side_bounds(flows.amounts * _discount(flows, u + delta))[1]
+    return (above <= 1) & (below <= 1)
 
 
 def _safeguarded(flows: PaddedFlows, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Newton kept inside a sign-changing bracket [lo, hi], bisecting whenever Newton leaves it or stalls
     (rtsafe). ``rows`` may repeat: one entry per bracket."""
     sub = flows.rows(rows)
-    g_lo = _npv_and_slope(sub, lo)[0]
+    g_lo = _npv(sub, lo)
     lo, hi = lo.copy(), hi.copy()
     x = 0.5 * (lo + hi)
     prev_step = hi - lo
@@ -339,9 +434,17 @@ def _grid_signs(flows: PaddedFlows, grid: np.ndarray) -> np.ndarray:
         a = -np.outer(grid, t)
         e = np.exp(a - a.max(axis=1, keepdims=True))
         return np.sign(flows.amounts @ e.T).astype(np.int8)
-    signs = np.empty((len(flows.amounts), len(grid)), dtype=np.int8)
-    for j, u in enumerate(grid):
-        signs[:, j] = np.sign(_npv_and_slope(flows, np.full(len(flows.amounts), u))[0])
+    # a block of grid points at a time, about a million terms each: few rows (the usual case) take one
+    # or two passes instead of one pass per grid point; each term is scaled by its row's largest one
+    n, m = flows.amounts.shape
+    first = np.zeros(n) if flows.first_time is None else flows.first_time
+    signs = np.empty((n, len(grid)), dtype=np.int8)
+    block = max(1, 1_000_000 // max(n * m, 1))
+    for lo in range(0, len(grid), block):
+        u = grid[lo : lo + block, None, None]
+        e = flows.times * -u
+        e += np.where(u < 0, flows.last_time[:, None], first[:, None]) * u
+        signs[:, lo : lo + block] = np.sign(np.einsum("ij,bij->ib", flows.amounts, np.exp(e, out=e)))
     return signs
 
 
@@ -392,9 +495,8 @@ def _roots_of(flows: PaddedFlows, rows: np.ndarray, positive: np.ndarray, negati
     keep = ~(zero[k] & (lo == 0.0) & (hi == 0.0))  # u = 0 is already listed
     k, lo, hi = k[keep], lo[keep], hi[keep]
     if len(k):  # a root beyond the far end of the range leaves no sign change in its bracket: drop it
-        g_lo = _npv_and_slope(flows.rows(rows[k]), lo)[0]
-        g_hi = _npv_and_slope(flows.rows(rows[k]), hi)[0]
-        keep = (lo == hi) | (np.sign(g_lo) != np.sign(g_hi))
+        sub = flows.rows(rows[k])
+        keep = (lo == hi) | (np.sign(_npv(sub, lo)) != np.sign(_npv(sub, hi)))
         k, lo, hi = k[keep], lo[keep], hi[keep]
     if len(k):
         exact = lo == hi
@@ -402,7 +504,9 @@ def _roots_of(flows: PaddedFlows, rows: np.ndarray, positive: np.ndarray, negati
         if (~exact).any():
             u[~exact] = _safeguarded(flows, rows[k[~exact]], lo[~exact], hi[~exact])
         for i, value in zip(k, u):
-            if not (zero[i] and value == 0.0):
+            # u = 0 is listed already when the flows sum to zero; a bracket next to it can be refined onto it
+            # again, off by rounding: not a second root
+            if not (zero[i] and abs(value) <= ZERO_ROOT_TOL):
                 found[i].append(float(value))
     return [sorted(v) for v in found]
 
@@ -414,41 +518,47 @@ def xirr_padded(flows: PaddedFlows) -> IrrResult:
     rate = np.full(n, np.nan)
     status = np.full(n, int(IrrStatus.EMPTY), dtype=np.int8)
     roots: dict[int, tuple[float, ...]] = {}
-    has_pos = (c > 0).any(axis=1)
-    has_neg = (c < 0).any(axis=1)
-    status[has_pos != has_neg] = IrrStatus.NO_SIGN_CHANGE
-    mixed = np.flatnonzero(has_pos & has_neg)
+    if n == 0 or c.shape[1] == 0:
+        return IrrResult(rate, status, roots)
+    top, bottom = c.max(axis=1), c.min(axis=1)
+    status[(top > 0) != (bottom < 0)] = IrrStatus.NO_SIGN_CHANGE
+    mixed = np.flatnonzero((top > 0) & (bottom < 0))
     if len(mixed) == 0:
         return IrrResult(rate, status, roots)
     # Scale each row to unit size: the roots do not change, sums stay well inside float range.
-    scale = np.abs(c[mixed]).max(axis=1)
-    sub = flows.rows(mixed)
-    flows = PaddedFlows(sub.times, sub.amounts / scale[:, None], sub.last_time, sub.first_time)
-    sides = side_bounds(flows.amounts)
+    sub = flows if len(mixed) == n else flows.rows(mixed)
+    scale = np.maximum(top, -bottom)[mixed]
+    amounts = np.divide(sub.amounts, scale[:, None], out=np.empty(sub.amounts.shape, order="F"))
+    flows = PaddedFlows(np.asfortranarray(sub.times), amounts, sub.last_time, sub.first_time)
+    sides = side_bounds(amounts)
     bound = sides[0] + sides[1] + sides[2]
-    first_sign, last_sign = _first_last_sign(flows.amounts)
-    odd = first_sign != last_sign  # an odd number of roots, so at least one
-
-    single = np.flatnonzero(bound <= 1)
-    has_root = single[odd[single]]
+    first_sign, last_sign = _first_last_sign(amounts)
     rate_mixed = np.full(len(mixed), np.nan)
     status_mixed = np.full(len(mixed), int(IrrStatus.NO_ROOT), dtype=np.int8)
-    if len(has_root):
-        u0 = _initial_guess(flows.times[has_root], flows.amounts[has_root])
-        u, ok = _newton(flows, has_root, u0)
-        rate_mixed[has_root] = np.expm1(u)
-        status_mixed[has_root] = IrrStatus.UNIQUE
-        retry = has_root[~ok]
+
+    # Different signs at the two ends: an odd number of roots, so at least one; Newton from the guess finds
+    # one. It is the IRR where the bound allows a single root, or where Laguerre's rule at it says so.
+    solve = np.flatnonzero(first_sign != last_sign)
+    if len(solve):
+        part = flows if len(solve) == len(mixed) else flows.rows(solve)
+        u, ok = _newton(part, _initial_guess(part))
+        u[sides[2][solve] & (np.abs(u) <= ZERO_ROOT_TOL)] = 0.0  # the flows sum to zero: r = 0 exactly
+        single = bound[solve] <= 1
+        unique = ok & single
+        check = np.flatnonzero(ok & ~single)
+        if len(check):
+            unique[check] = _only_root(part.rows(check), u[check])
+        rate_mixed[solve[unique]] = np.expm1(u[unique])
+        status_mixed[solve[unique]] = IrrStatus.UNIQUE
+        retry = solve[single & ~ok]
         if len(retry):
             lo, hi = np.full(len(retry), U_MIN), np.full(len(retry), U_MAX)
-            g_lo = _npv_and_slope(flows.rows(retry), lo)[0]
-            g_hi = _npv_and_slope(flows.rows(retry), hi)[0]
-            inside = np.sign(g_lo) != np.sign(g_hi)
+            edges = flows.rows(retry)
+            inside = np.sign(_npv(edges, lo)) != np.sign(_npv(edges, hi))
             rate_mixed[retry[inside]] = np.expm1(_safeguarded(flows, retry[inside], lo[inside], hi[inside]))
-            rate_mixed[retry[~inside]] = np.nan
-            status_mixed[retry[~inside]] = IrrStatus.OUT_OF_RANGE
+            status_mixed[retry] = np.where(inside, IrrStatus.UNIQUE, IrrStatus.OUT_OF_RANGE)
 
-    several = np.flatnonzero(bound >= 2)
+    several = np.flatnonzero((bound >= 2) & (status_mixed != IrrStatus.UNIQUE))
     if len(several):
         positive, negative, zero = (b[several] for b in sides)
         for k, found in zip(several, _roots_of(flows, several, positive, negative, zero)):
