@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from kejin.api import problems
-from kejin.api.routes import audit, auth, consents, enterprises, evaluations, funds, imports
+from kejin.api.inputs import reject_nul
+from kejin.api.routes import audit, auth, consents, enterprises, evaluations, fund_portfolio, funds, imports
 from kejin.store.db import Database
 
 API_V1 = "/api/v1"
+ROUTE_MODULES = (auth, enterprises, imports, evaluations, consents, funds, fund_portfolio, audit)  # under API_V1
 
 
 @dataclass
@@ -27,8 +29,8 @@ def _unique_id(route: APIRoute) -> str:
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_V1)
-    for module in (auth, enterprises, imports, evaluations, consents, funds, audit):
+    router = APIRouter(prefix=API_V1, dependencies=[Depends(reject_nul)])
+    for module in ROUTE_MODULES:
         router.include_router(module.router)
 
     @router.get("/health", tags=["meta"])

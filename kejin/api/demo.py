@@ -1,5 +1,6 @@
 """Demo data for a first start: organisations of every kind, users, the sample firms plus synthetic ones,
-a standards run, a published points batch (when the points engine is installed), consents and a fund.
+a standards run, a published points batch (when the points engine is installed), consents and a fund with
+its cash flows, NAVs and portfolio (investments, exits, exemption evidence: the tolerance verdicts have data).
 
 Every demo user's password is ``DEMO_PASSWORD``; it is for trying kejin out on one machine only.
 """
@@ -13,8 +14,9 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from kejin.api import fund_ledger
 from kejin.api.security import hash_password
-from kejin.store import chain, repo
+from kejin.store import chain, portfolio, repo
 from kejin.store.db import Database
 from kejin.store.models import CashFlow, Consent, Fund, Organisation, User
 
@@ -70,6 +72,37 @@ def demo_fund_flows(inception: dt.date) -> list[dict]:
     return flows
 
 
+# (stage, amount, invested, fair value and its date, exit (date, kind, proceeds), evidence {precondition: status})
+_DEALS = [
+    ("vc", 15e6, "2019-09-15", None, ("2024-03-20", "ipo", 28e6), {}),
+    ("vc", 10e6, "2019-11-01", None, ("2023-05-10", "writeoff", 0.0),
+     {"lawful_compliant": "met", "diligence_documented": "met"}),
+    ("vc", 12e6, "2020-08-01", (8.4e6, "2024-12-31"), None,
+     {"lawful_compliant": "met", "diligence_documented": "met", "no_improper_gain": "met", "no_major_adverse": "met"}),
+    ("angel", 8e6, "2020-12-01", None, ("2023-09-01", "secondary", 3e6),
+     {"lawful_compliant": "met", "no_improper_gain": "not_met"}),
+    ("vc", 14e6, "2021-06-01", (21e6, "2024-12-31"), None, {}),
+    ("growth", 10e6, "2022-03-01", None, None, {}),
+    ("vc", 9e6, "2022-09-01", (12e6, "2024-12-31"), None, {}),
+]
+
+
+def demo_portfolio(fund_id: str, firms: list[dict]) -> dict[str, list[dict]]:
+    """The demo fund's deals in ``firms`` (rows with uscc, name, region_code): an IPO, a write-off and a
+    loss-making secondary (beyond the VC scheme's 40% cap), a loss within the cap, gains and one held at cost."""
+    out: dict[str, list[dict]] = {"investments": [], "exits": [], "evidence": []}
+    for i, (firm, (stage, amount, day, fair, exit_, evidence)) in enumerate(zip(firms, _DEALS), start=1):
+        inv = f"{fund_id}-{i:02d}"
+        out["investments"].append({"investment_id": inv, "company_uscc": firm["uscc"], "company_name": firm["name"],
+                                   "region_code": firm["region_code"], "stage": stage, "amount": amount, "date": day,
+                                   "fair_value": fair and fair[0], "fair_value_date": fair and fair[1]})
+        if exit_:
+            out["exits"].append({"investment_id": inv, "date": exit_[0], "kind": exit_[1], "proceeds": exit_[2]})
+        out["evidence"] += [{"investment_id": inv, "precondition": k, "status": v, "document": f"{inv}-{k}.pdf"}
+                            for k, v in evidence.items()]
+    return out
+
+
 def seed(db: Database, *, n_synthetic: int = 240, points: bool = True) -> bool:
     """Load the demo data into an empty database. Returns False (and does nothing) if any organisation exists."""
     with db.session() as s:
@@ -104,6 +137,9 @@ def seed(db: Database, *, n_synthetic: int = 240, points: bool = True) -> bool:
         s.add(fund)
         s.flush()
         s.add_all(CashFlow(fund_id=fund.id, created_by=users["fund1"].id, **f) for f in demo_fund_flows(fund.inception))
+        investees = firms.filter(~pl.col("uscc").is_in(first)).select("uscc", "name", "region_code").to_dicts()
+        deals = fund_ledger.check_filing(fund, demo_portfolio(fund.id, investees), {})  # the checks a manager's filing gets
+        portfolio.write(s, fund.id, deals, user_id=users["fund1"].id, replace=False)
         repo.audit(s, user=None, action="demo.seed", detail={"facts": facts.height})
     run_demo_evaluations(db, facts, points=points)
     return True

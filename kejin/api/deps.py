@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from kejin.api.inputs import DB_INT_MAX
 from kejin.api.problems import Problem
 from kejin.api.security import CSRF_HEADER, ROLE_PERMISSIONS, SESSION_COOKIE, as_utc, sha256
 from kejin.store.models import ApiToken, Organisation, User, WebSession
@@ -107,6 +108,7 @@ def require(permission: str) -> Callable[..., Principal]:
         return p
 
     dep.__name__ = f"require_{permission.replace(':', '_')}"
+    dep.permission = permission  # type: ignore[attr-defined]  # read by the fuzz test to pick its senders
     return dep
 
 
@@ -122,7 +124,7 @@ class Page:
     """Pagination parameters shared by list routes (``page`` from 1, ``page_size`` ≤ 500)."""
 
     def __init__(self, page: int = 1, page_size: int = 50):
-        if page < 1 or not 1 <= page_size <= 500:
+        if not 1 <= page <= DB_INT_MAX or not 1 <= page_size <= 500:
             raise Problem(422, "request.page", "page 从 1 开始，page_size 为 1–500", "page starts at 1; page_size is 1–500")
         self.page, self.page_size = page, page_size
 

@@ -178,6 +178,7 @@ class Fund(Base):
     term_years: Mapped[int] = mapped_column(sa.Integer)
     manager_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    tolerance_scheme: Mapped[str | None] = mapped_column(sa.String(60))  # None: the pack's default for the strategy
 
 
 class CashFlow(Base):
@@ -189,6 +190,63 @@ class CashFlow(Base):
     type: Mapped[str | None] = mapped_column(sa.String(40))
     nav: Mapped[float | None] = mapped_column(sa.Float)
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class FundInvestment(Base):
+    """A portfolio investment of a fund: the columns of the fund ledger's investments table."""
+
+    __tablename__ = "fund_investments"
+    __table_args__ = (sa.UniqueConstraint("fund_id", "investment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[str] = mapped_column(sa.ForeignKey("funds.id"))
+    investment_id: Mapped[str] = mapped_column(sa.String(64))
+    company_uscc: Mapped[str] = mapped_column(sa.String(18))
+    company_name: Mapped[str | None] = mapped_column(sa.String(200))
+    sectors: Mapped[str | None] = mapped_column(sa.Text)  # ";"-list, as in the ledger files
+    stage: Mapped[str] = mapped_column(sa.String(20))
+    region_code: Mapped[str | None] = mapped_column(sa.String(6))
+    amount: Mapped[float] = mapped_column(sa.Float)
+    date: Mapped[date] = mapped_column(sa.Date)
+    valuation: Mapped[float | None] = mapped_column(sa.Float)
+    fair_value: Mapped[float | None] = mapped_column(sa.Float)
+    fair_value_date: Mapped[date | None] = mapped_column(sa.Date)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+
+
+def _of_investment() -> sa.ForeignKeyConstraint:
+    """Exits and evidence belong to an investment of the same fund."""
+    return sa.ForeignKeyConstraint(["fund_id", "investment_id"],
+                                   ["fund_investments.fund_id", "fund_investments.investment_id"])
+
+
+class FundExit(Base):
+    __tablename__ = "fund_exits"
+    __table_args__ = (_of_investment(),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    investment_id: Mapped[str] = mapped_column(sa.String(64))
+    date: Mapped[date] = mapped_column(sa.Date)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    proceeds: Mapped[float] = mapped_column(sa.Float)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+
+
+class FundEvidence(Base):
+    """Evidence for one precondition of the due-diligence exemption of one investment."""
+
+    __tablename__ = "fund_evidence"
+    __table_args__ = (_of_investment(),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    investment_id: Mapped[str] = mapped_column(sa.String(64))
+    precondition: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(10))
+    document: Mapped[str | None] = mapped_column(sa.String(300))
+    date: Mapped[date | None] = mapped_column(sa.Date)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
 
 
 class AuditLog(Base):

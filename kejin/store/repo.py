@@ -10,6 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kejin.errors import InputError, Problem
 from kejin.store.models import AuditLog, Consent, Enterprise, Fact, ImportJob, Organisation, User, utcnow
 
 _IMPORT_LOCK = threading.Lock()  # imports in one process run one at a time; the database lock covers processes
@@ -46,11 +47,30 @@ def lock_for_import(session: Session) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
 
 
+def _overlong(rows: list[dict[str, Any]]) -> list[Problem]:
+    """Identity values longer than their column: the data norms set no length, PostgreSQL enforces one."""
+    limits = {c.name: c.type.length for c in Enterprise.__table__.columns if getattr(c.type, "length", None)}
+    out = []
+    for r in rows:
+        for field, limit in limits.items():
+            value = r.get(field)
+            text = ";".join(value) if isinstance(value, list) else value
+            if isinstance(text, str) and len(text) > limit:
+                out.append(Problem("value.too_long", f"{r['uscc']}：字段 {field} 最长 {limit} 个字符",
+                                   f"{r['uscc']}: field {field} is at most {limit} characters", field=field,
+                                   value=text[:40] + "…"))
+    return out
+
+
 def write_facts(session: Session, frame: pl.DataFrame, *, job_id: int | None = None,
                 progress: Callable[[int], None] | None = None, chunk: int = 200,
                 after_chunk: Callable[[int], None] | None = None) -> int:
-    """Insert or replace every enterprise-year of ``frame`` in the caller's transaction (all or nothing)."""
+    """Insert or replace every enterprise-year of ``frame`` in the caller's transaction (all or nothing).
+    Raises InputError, writing nothing, if a name or code does not fit its column."""
     rows = facts_rows(frame)
+    problems = _overlong(rows)
+    if problems:
+        raise InputError(problems)
     usccs = sorted({r["uscc"] for r in rows})
     existing_ent = {e.uscc: e for e in session.scalars(sa.select(Enterprise).where(Enterprise.uscc.in_(usccs)))} if usccs else {}
     latest: dict[str, dict[str, Any]] = {}

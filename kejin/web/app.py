@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from kejin.api.security import SESSION_COOKIE
 from kejin.store import chain, repo
 from kejin.store.db import Database
 from kejin.store.models import AuditLog, Enterprise, PointsBatch, PointsRow, User, WebSession
-from kejin.web.i18n import label, money
+from kejin.web.i18n import code_label, label, money_unit
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "kejin_lang"
@@ -39,6 +40,19 @@ def _group_labels() -> dict[str, dict[str, str]]:
     from kejin.points.methods import all_methods
 
     return {f"group_{g.id}": {"zh": g.name.zh, "en": g.name.en} for m in all_methods() for g in m.groups}
+
+
+@lru_cache(maxsize=1)
+def _stage_labels() -> dict[str, dict[str, str]]:
+    """Bilingual names of the points stages (start-up, growth, stable) of every method."""
+    from kejin.points.methods import all_methods
+
+    return {st.id: {"zh": st.name.zh, "en": st.name.en} for m in all_methods() for st in m.stages}
+
+
+def stage_label(code: str | None, lang: str) -> str:
+    names = _stage_labels().get(code or "")
+    return names[lang] if names else (code or "—")
 
 
 def echarts_path() -> Path | None:
@@ -63,7 +77,8 @@ class Login(Exception):
 
 def render(request: Request, name: str, p: Principal | None, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = lang_of(request)
-    ctx.update(request=request, p=p, lang=lang, t=lambda k: label(k, lang), money=lambda v: money(v, lang),
+    ctx.update(request=request, p=p, lang=lang, t=lambda k: label(k, lang), unit=money_unit,
+               code=lambda kind, c: code_label(kind, c, lang), stage_name=lambda c: stage_label(c, lang),
                has_echarts=echarts_path() is not None, path=request.url.path)
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -141,7 +156,7 @@ def create_app(db: Database | None = None) -> FastAPI:
                         stages.setdefault(r.stage or "—", []).append(r.points)
                         districts.setdefault(r.region_code or "—", []).append(r.points)
                     tiers[r.tier or "—"] = tiers.get(r.tier or "—", 0) + 1
-                charts["stages"] = {k: _box(v) for k, v in sorted(stages.items())}
+                charts["stages"] = {stage_label(k, lang_of(request)): _box(v) for k, v in sorted(stages.items())}
                 charts["tiers"] = dict(sorted(tiers.items()))
                 top = sorted(districts.items(), key=lambda kv: -len(kv[1]))[:15]
                 charts["districts"] = {k: round(sum(v) / len(v), 1) for k, v in sorted(top)}

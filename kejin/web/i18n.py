@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kejin.funds.lifecycle import RULE_RESULTS
+from kejin.funds.tolerance import EXEMPTION_STATUS
+from kejin.funds.vocab import EXIT_KINDS, STAGES, STRATEGIES
+from kejin.i18n import Text
+
 LABELS: dict[str, tuple[str, str]] = {
     "app": ("科金 · 科技金融平台", "kejin · tech-finance platform"),
     "login": ("登录", "Log in"), "logout": ("退出", "Log out"), "username": ("用户名", "Username"),
@@ -47,7 +55,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "band_mid": ("区间中值", "band mid"), "floor": ("底线", "floor"), "fixed_rules": ("固定年度规则", "Fixed annual rules"),
     "no_access": ("无权查看", "No access"), "count": ("共", "Total"), "prev": ("上一页", "Previous"), "next": ("下一页", "Next"),
     "search": ("搜索", "Search"), "chain": ("哈希链", "Hash chain"), "intact": ("完好", "intact"), "broken": ("已断开", "BROKEN"),
-    "no_data": ("暂无数据", "No data"), "chart_missing": ("图表库未安装（vizly），仅显示表格", "Chart library (vizly) not installed: tables only"),
+    "no_data": ("暂无数据", "No data"),
+    "tolerance": ("容错与尽职免责", "Loss tolerance and due-diligence exemption"),
+    "scheme": ("容错方案", "Tolerance scheme"), "tolerance_verdict": ("容错结论", "Tolerance verdict"),
+    "net_loss_rate": ("基金净亏损率", "Fund net loss rate"), "gross_loss_rate": ("项目亏损合计 / 本金", "Project losses / principal"),
+    "loss_limit": ("基金容亏率", "Fund loss-rate limit"), "project_cap": ("单项目容亏上限", "Single-project cap"),
+    "losses_beyond": ("超出容错的亏损项目", "Losses beyond tolerance"), "losses": ("亏损项目", "Loss-making investments"),
+    "investment": ("项目", "Investment"), "company": ("被投企业", "Company"), "cost": ("投资成本", "Cost"),
+    "realised": ("已回收", "Realised"), "remaining": ("剩余价值", "Remaining value"), "loss": ("亏损", "Loss"),
+    "loss_rate": ("亏损率", "Loss rate"), "within": ("容错判断", "Tolerance"), "exemption": ("免责材料", "Exemption evidence"),
+    "evidence_needed": ("尚缺材料", "Evidence still needed"), "portfolio": ("投资组合", "Portfolio"),
+    "invested_on": ("投资日", "Invested"), "no_losses": ("暂无亏损项目", "No loss-making investment"),
+    "scheme_default": ("按基金策略默认", "the default for the fund's strategy"), "scheme_fund": ("基金指定", "named by the fund"),
+    "scheme_option": ("指定", "chosen"), "confidence": ("可信度", "confidence"), "none_set": ("未设定", "none set"),
+    "amounts_in": ("金额单位", "Amounts in"), "chart_missing": ("图表库未安装（vizly），仅显示表格", "Chart library (vizly) not installed: tables only"),
 }
 
 
@@ -56,11 +77,43 @@ def label(key: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def money(v: float | None, lang: str = "zh") -> str:
-    """Yuan shown as 万元 / 亿元, the custom for Chinese financial tables."""
-    if v is None:
-        return "—"
-    a = abs(v)
-    if a >= 1e8:
-        return f"{v / 1e8:,.2f} 亿元" if lang != "en" else f"{v / 1e8:,.2f} 亿元 (100M CNY)"
-    return f"{v / 1e4:,.1f} 万元" if lang != "en" else f"{v / 1e4:,.1f} 万元 (10k CNY)"
+@dataclass(frozen=True)
+class MoneyUnit:
+    """One unit for every amount of a table — 万元, or 亿元 once the largest reaches 1 亿 — named in the
+    column headers, so the cells are plain numbers that line up and compare (the custom of Chinese
+    financial tables)."""
+
+    divisor: float
+    zh: str
+    en: str
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def fmt(self, v: float | None) -> str:
+        return "—" if v is None else f"{v / self.divisor:,.2f}"
+
+
+WAN = MoneyUnit(1e4, "万元", "CNY 10k")
+YI = MoneyUnit(1e8, "亿元", "CNY 100M")
+
+
+def money_unit(*columns: Iterable[float | None]) -> MoneyUnit:
+    """The unit for a table holding ``columns`` of yuan amounts."""
+    top = max((abs(v) for col in columns for v in col if v is not None), default=0.0)
+    return YI if top >= 1e8 else WAN
+
+
+# Labels of the fund domain's codes, from the domain's own vocabularies.
+_TOLERANCE = {"within": Text(zh="在容错范围内", en="within tolerance"),
+              "beyond": Text(zh="超出容错范围", en="beyond tolerance"),
+              "none": Text(zh="尚未报送投资项目", en="no investments filed yet"),
+              True: Text(zh="在容错范围内", en="within"), False: Text(zh="超出", en="beyond")}
+CODES: dict[str, dict] = {"strategy": STRATEGIES, "stage": STAGES, "exit": EXIT_KINDS, "rule": RULE_RESULTS,
+                          "exemption": EXEMPTION_STATUS, "tolerance": _TOLERANCE}
+
+
+def code_label(kind: str, code: object, lang: str) -> str:
+    """The label of ``code`` in one of the vocabularies of ``CODES`` (the code itself if unknown)."""
+    text = CODES[kind].get(code)
+    return text.get(lang) if text is not None else ("—" if code is None else str(code))

@@ -62,4 +62,5 @@ def shot():
     def take(page, name):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
+    take.folder = ARTIFACTS
     return take

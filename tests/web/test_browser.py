@@ -88,6 +88,8 @@ def test_profile_page(browser, server, shot):
     page.goto(f"{server}/enterprises/{FIRM1}")
     assert "深圳市示例量子科技有限公司" in page.inner_text("#profile-name")
     assert page.locator("#standards-table tr").count() > 2
+    assert "（万元）" in page.inner_text("#facts-table tr:first-child")  # the unit in the header, bare numbers below
+    assert "万元" not in page.inner_text("#facts-table tr:nth-child(2)")
     page.wait_for_selector("#chart-timeline canvas")
     shot(page, "profile")
     page.context.close()
@@ -120,6 +122,9 @@ def test_grant_consent_changes_the_banks_view(browser, server, shot):
 
 def test_export_recommendations(browser, server, shot, tmp_path):
     page = login(browser, server, "bank1")
+    page.goto(f"{server}/recommendations?stage=growth")
+    assert page.input_value("input[name=stage]") == "growth"  # the filter keeps its value
+    assert set(page.locator("#rec-table tbody td:nth-child(6)").all_inner_texts()) == {"成长期"}  # stage names, not codes
     page.goto(f"{server}/recommendations")
     shot(page, "recommendations")
     n = page.locator("#rec-table tbody tr").count()
@@ -137,5 +142,27 @@ def test_fund_dashboard(browser, server, shot):
     page.goto(f"{server}/funds/VC-DEMO")
     page.wait_for_selector("#chart-jcurve canvas")
     assert page.inner_text("#verdict").strip() in {"符合预期", "关注", "偏离", "为时尚早"}
+    # amounts in one unit named in the header; fixed rules by name, their results in words
+    assert "（亿元）" in page.inner_text("#fund-history thead") and "第3年起DPI不低于0.3" in page.inner_text("#fund-history thead")
+    assert "not_yet" not in page.inner_text("#fund-history tbody")
     shot(page, "fund")
+    page.context.close()
+
+
+def test_fund_dashboard_tolerance_verdicts(browser, server, shot):
+    page = login(browser, server, "bureau")
+    page.goto(f"{server}/funds/VC-DEMO")
+    table = page.locator("#tolerance-table")
+    table.scroll_into_view_if_needed()
+    assert table.is_visible() and page.is_visible("#tolerance-verdict")
+    assert page.inner_text("#tolerance-verdict").strip() == "超出容错范围"
+    writeoff = page.inner_text("#tolerance-table tr[data-investment='VC-DEMO-02']")
+    assert "100.0%" in writeoff and "超出" in writeoff and "尚缺证明材料" in writeoff
+    assert "材料齐备" in page.inner_text("#tolerance-table tr[data-investment='VC-DEMO-03']")
+    assert page.locator("#portfolio-table tbody tr").count() == 7
+    page.locator("#tolerance").screenshot(path=str(shot.folder / "fund-tolerance.png"))
+    page.goto(f"{server}/funds/VC-DEMO?lang=en")
+    assert page.inner_text("#tolerance-verdict").strip() == "beyond tolerance"
+    assert "evidence still missing" in page.inner_text("#tolerance-table")
+    shot(page, "fund-en")
     page.context.close()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from kejin.api.deps import CurrentPrincipal, SessionDep, not_found
+from kejin.api.inputs import DbIdPath, InputModel
 from kejin.api.problems import Problem
 from kejin.api.security import (ALL_SCOPES, ROLE_PERMISSIONS, SESSION_COOKIE, TOKEN_PREFIX, hash_password, new_secret,
                                 session_expiry, sha256, verify_password)
@@ -18,7 +19,7 @@ router = APIRouter(tags=["auth"])
 _DUMMY = hash_password("not-a-password")
 
 
-class LoginIn(BaseModel):
+class LoginIn(InputModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -87,7 +88,7 @@ def me(p: CurrentPrincipal, s: SessionDep) -> Me:
     return out
 
 
-class TokenIn(BaseModel):
+class TokenIn(InputModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=len(ALL_SCOPES))
 
@@ -126,7 +127,7 @@ def list_tokens(p: CurrentPrincipal, s: SessionDep) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, p: CurrentPrincipal, s: SessionDep) -> Response:
+def revoke_token(token_id: DbIdPath, p: CurrentPrincipal, s: SessionDep) -> Response:
     """Revoke one of the caller's tokens."""
     t = s.get(ApiToken, token_id)
     if t is None or t.user_id != p.user.id:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
+from kejin.api.inputs import DbIdField, DbIdPath, InputModel
 from kejin.api.problems import Problem
 from kejin.store import repo
 from kejin.store.models import INSTITUTION_KINDS, Consent, Enterprise, Organisation
@@ -16,8 +17,8 @@ from kejin.store.models import INSTITUTION_KINDS, Consent, Enterprise, Organisat
 router = APIRouter(tags=["consents"])
 
 
-class ConsentIn(BaseModel):
-    institution_org_id: int
+class ConsentIn(InputModel):
+    institution_org_id: DbIdField
     purpose: str | None = Field(None, max_length=200)
 
 
@@ -87,7 +88,7 @@ def grant(body: ConsentIn, s: SessionDep, p: Principal = Depends(require("consen
 
 
 @router.delete("/consents/{consent_id}", response_model=ConsentOut)
-def revoke(consent_id: int, s: SessionDep, p: Principal = Depends(require("consents:write"))) -> ConsentOut:
+def revoke(consent_id: DbIdPath, s: SessionDep, p: Principal = Depends(require("consents:write"))) -> ConsentOut:
     """The firm revokes a consent; the institution loses access at once."""
     c = s.get(Consent, consent_id)
     if c is None or c.uscc != p.org.uscc:

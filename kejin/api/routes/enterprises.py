@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from kejin.api.access import enterprise_access
 from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
+from kejin.api.inputs import InputModel, YearPath
 from kejin.api.problems import Problem
 from kejin.store import repo
 from kejin.store.models import INSTITUTION_KINDS, Consent, Enterprise, Evaluation, Fact, PointsBatch, PointsRow
@@ -108,12 +109,12 @@ def get_record(uscc: str, s: SessionDep, p: Principal = Depends(require("records
     return record
 
 
-class FactsIn(BaseModel):
+class FactsIn(InputModel):
     facts: dict[str, Any]
 
 
 @router.put("/{uscc}/facts/{year}")
-def put_facts(uscc: str, year: int, body: FactsIn, s: SessionDep,
+def put_facts(uscc: str, year: YearPath, body: FactsIn, s: SessionDep,
               p: Principal = Depends(require("facts:write"))) -> dict[str, Any]:
     """A firm corrects one year of its own facts (checked against the data norms; nothing saved if invalid)."""
     if p.org.uscc != uscc:

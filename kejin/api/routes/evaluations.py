@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
+from kejin.api.inputs import DB_INT_MAX, InputModel, YearQuery
 from kejin.api.problems import Problem
 from kejin.store import chain, repo
 from kejin.store.models import Evaluation, PointsBatch, PointsRow
@@ -21,7 +22,7 @@ from kejin.store.models import Evaluation, PointsBatch, PointsRow
 router = APIRouter(tags=["evaluations"])
 
 
-class StandardsRunIn(BaseModel):
+class StandardsRunIn(InputModel):
     packs: str = Field("all", max_length=200, description="规则包 / packs: all, an id, or id@version")
     year: int | None = Field(None, ge=1990, le=2100)
 
@@ -66,7 +67,7 @@ def points_engine():
     return points
 
 
-class BatchIn(BaseModel):
+class BatchIn(InputModel):
     year: int = Field(ge=1990, le=2100)
     method: str = Field("national-core", max_length=100)
 
@@ -137,7 +138,7 @@ class BatchList(BaseModel):
 
 @router.get("/points/batches", response_model=BatchList, tags=["points"])
 def list_batches(s: SessionDep, page: PageDep, p: Principal = Depends(require("points:read")),
-                 year: int | None = None) -> BatchList:
+                 year: YearQuery = None) -> BatchList:
     """Published batches, newest first."""
     query = sa.select(PointsBatch).order_by(PointsBatch.seq.desc())
     if year is not None:
@@ -195,7 +196,7 @@ def _list_query(batch_id: int, tier: str | None, stage: str | None, region_code:
 
 @router.get("/recommendations", response_model=RecommendationList, tags=["recommendations"])
 def recommendations(s: SessionDep, page: PageDep, p: Principal = Depends(require("recommendations:read")),
-                    batch: int | None = Query(None, description="批次序号，默认最新 / batch seq, default latest"),
+                    batch: int | None = Query(None, ge=1, le=DB_INT_MAX, description="批次序号，默认最新 / batch seq, default latest"),
                     tier: str | None = Query(None, max_length=40), stage: str | None = Query(None, max_length=40),
                     region_code: str | None = Query(None, max_length=6),
                     format: str = Query("json", pattern="^(json|csv)$")):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFi
 from pydantic import BaseModel
 
 from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
+from kejin.api.inputs import DbIdPath
 from kejin.api.problems import Problem
 from kejin.errors import KejinError
 from kejin.store import repo
@@ -63,16 +64,15 @@ def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str) 
             s.get(ImportJob, job_id).status = "running"
         try:
             frame = load_facts(path)
-        except KejinError as exc:
+            with db.session() as s:
+                s.get(ImportJob, job_id).rows_total = frame.height
+            live[job_id] = 0
+            repo.import_facts(db, frame, job_id=job_id, progress=lambda n: live.__setitem__(job_id, n))
+        except KejinError as exc:  # the file's problems (or a value that does not fit the database)
             problems = [dict(pr.as_dict(), file=filename) for pr in exc.problems]
             with db.session() as s:
                 job = s.get(ImportJob, job_id)
                 job.status, job.problems, job.finished_at = "failed", problems, utcnow()
-            return
-        with db.session() as s:
-            s.get(ImportJob, job_id).rows_total = frame.height
-        live[job_id] = 0
-        repo.import_facts(db, frame, job_id=job_id, progress=lambda n: live.__setitem__(job_id, n))
     except Exception:  # noqa: BLE001 — the job records the failure; the trace goes to the server log only
         log.exception("import %s failed", job_id)
         with db.session() as s:
@@ -90,7 +90,8 @@ async def upload(request: Request, background: BackgroundTasks, file: UploadFile
                  p: Principal = Depends(require("imports:write"))) -> ImportOut:
     """Upload a facts file (CSV/XLSX/Parquet, Chinese or English headers); returns the job to poll."""
     limit = request.app.state.settings.max_upload_bytes
-    name = os.path.basename(file.filename or "upload.csv")[:200]
+    # printable characters only: the name is stored and shown (and PostgreSQL text cannot hold NUL)
+    name = "".join(ch for ch in os.path.basename(file.filename or "") if ch.isprintable())[:200] or "upload.csv"
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise Problem(415, "import.type", "只接受 CSV、XLSX 或 Parquet 文件", "only CSV, XLSX or Parquet files are accepted")
@@ -132,7 +133,7 @@ def list_imports(request: Request, s: SessionDep, page: PageDep,
 
 
 @router.get("/{job_id}", response_model=ImportOut)
-def get_import(job_id: int, request: Request, s: SessionDep, p: Principal = Depends(require("imports:write"))) -> ImportOut:
+def get_import(job_id: DbIdPath, request: Request, s: SessionDep, p: Principal = Depends(require("imports:write"))) -> ImportOut:
     """One job: status, progress (0–1) and, when it failed, every problem (file, row, field, value, zh, en)."""
     job = s.get(ImportJob, job_id)
     if job is None:

@@ -7,7 +7,9 @@
     var el = document.getElementById(id);
     if (!el || typeof echarts === "undefined") return;
     var c = echarts.init(el);
-    c.setOption(Object.assign({ tooltip: { trigger: "axis" }, grid: { left: 50, right: 20, top: 30, bottom: 40 } }, option));
+    // containLabel: long or rotated axis labels (sector names, district codes) stay inside the chart
+    // no animation: a chart is complete when drawn (a single point stays visible, screenshots are deterministic)
+    c.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" }, grid: { left: 16, right: 24, top: 30, bottom: 8, containLabel: true } }, option));
     window.addEventListener("resize", function () { c.resize(); });
   }
   function bar(id, obj, name) {
@@ -27,7 +29,8 @@
   var pr = data("profile-data");
   if (pr) {
     chart("chart-timeline", { xAxis: { type: "category", data: pr.timeline.map(function (x) { return x.label; }) }, yAxis: { type: "value" },
-      series: [{ type: "line", name: zh ? "积分" : "points", data: pr.timeline.map(function (x) { return x.points; }), smooth: true }] });
+      series: [{ type: "line", name: zh ? "积分" : "points", data: pr.timeline.map(function (x) { return x.points; }), smooth: true,
+        showSymbol: true, symbolSize: 8 }] });  // one batch is one point: draw it
     var keys = Object.keys(pr.radar || {});
     if (keys.length) {
       var max = Math.max.apply(null, keys.map(function (k) { return pr.radar[k] || 0; })) || 1;
@@ -40,13 +43,20 @@
   var fd = data("fund-data");
   if (fd) {
     var b = fd.band, h = fd.history;
-    function line(name, xs, ys, style) { return Object.assign({ type: "line", name: name, showSymbol: false, data: xs.map(function (x, i) { return [x, ys[i]]; }) }, style || {}); }
-    chart("chart-jcurve", { legend: { top: 0 }, xAxis: { type: "value", name: zh ? "年限" : "age" }, yAxis: { type: "value", name: "TVPI" },
-      series: [line(zh ? "底线" : "floor", b.ages, b.tvpi_floor, { lineStyle: { type: "dotted", color: "#b3261e" } }),
-        line(zh ? "区间下沿" : "band low", b.ages, b.tvpi_low, { lineStyle: { type: "dashed", color: "#888" } }),
-        line(zh ? "区间中值" : "band mid", b.ages, b.tvpi_mid, { lineStyle: { color: "#aaa" } }),
-        line(zh ? "区间上沿" : "band high", b.ages, b.tvpi_high, { lineStyle: { type: "dashed", color: "#888" } }),
-        { type: "line", name: "TVPI", data: h.map(function (r) { return [r.age_years, r.tvpi]; }), lineStyle: { width: 3, color: "#1f5fa8" } }] });
+    // one colour per series for line and legend alike (the legend otherwise shows the default palette)
+    function line(name, xs, ys, color, type, width) {
+      return { type: "line", name: name, showSymbol: false, color: color, lineStyle: { type: type || "solid", width: width || 1.5 },
+        data: xs.map(function (x, i) { return [x, ys[i]]; }) };
+    }
+    var fund = line("TVPI", h.map(function (r) { return r.age_years; }), h.map(function (r) { return r.tvpi; }), "#1f5fa8", "solid", 3);
+    fund.showSymbol = true;
+    chart("chart-jcurve", { legend: { top: 0 }, grid: { left: 16, right: 24, top: 40, bottom: 28, containLabel: true },
+      xAxis: { type: "value", name: zh ? "基金年限（年）" : "fund age (years)", nameLocation: "middle", nameGap: 28 },
+      yAxis: { type: "value", name: "TVPI" },
+      series: [line(zh ? "底线" : "floor", b.ages, b.tvpi_floor, "#b3261e", "dotted"),
+        line(zh ? "区间下沿" : "band low", b.ages, b.tvpi_low, "#8a8f98", "dashed"),
+        line(zh ? "区间中值" : "band mid", b.ages, b.tvpi_mid, "#b9bec6"),
+        line(zh ? "区间上沿" : "band high", b.ages, b.tvpi_high, "#8a8f98", "dashed"), fund] });
   }
   var job = document.getElementById("job");
   if (job && (job.dataset.status === "queued" || job.dataset.status === "running")) {
