@@ -93,3 +93,17 @@ def test_as_of_picks_the_version_in_force(sample_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     assert {r["pack_version"] for r in json.loads(out.read_text(encoding="utf-8"))} == {"2020"}
     assert run("standards", "eval", "--pack", "tech-sme", "--as-of", "2019-01-01", "--input", sample_csv).returncode == 2
+
+
+def test_points_verify_exit_status_as_a_process(sample_csv, tmp_path):
+    """`kejin points verify` exits 0 on a match and non-zero on any mismatch (as a real process)."""
+    out = tmp_path / "points.csv"
+    assert run("points", "score", "--input", sample_csv, "--format", "csv", "--output", out).returncode == 0
+    assert run("points", "verify", out, "--input", sample_csv).returncode == 0
+    import polars as pl
+
+    published = pl.read_csv(out, infer_schema=False)
+    tampered = tmp_path / "tampered.csv"
+    published.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("99.9999")).otherwise(pl.col("points")).alias("points")).write_csv(tampered)
+    result = run("points", "verify", tampered, "--input", sample_csv)
+    assert result.returncode == 1, result.stdout

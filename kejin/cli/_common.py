@@ -53,7 +53,11 @@ def report_error(exc: KejinError) -> None:
 
 def run_app(app: typer.Typer) -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode click hands back a command's `typer.Exit(code)` as the return
+        # value instead of raising it; it must still become the process's exit status
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except KejinError as exc:
         report_error(exc)
         sys.exit(exc.exit_code)

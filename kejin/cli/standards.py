@@ -70,43 +70,62 @@ def eval_cmd(
     output: Optional[Path] = typer.Option(None, "--output", help="输出文件 / output file"),
     gaps: bool = typer.Option(True, "--gaps/--no-gaps", help="差距分析 / gap analysis"),
     as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="按该日生效的版本 / use the versions in force on this date"),
+    chunk_rows: int = typer.Option(131_072, "--chunk-rows", min=1, help="每批行数（按企业切分，限制内存）/ rows per chunk (cut between firms; bounds memory)"),
 ) -> None:
-    from kejin.facts import load_facts
-    from kejin.standards import engine, results
+    from kejin.standards import batch
     from kejin.standards.registry import resolve
 
     packs = resolve(pack, on=as_of.date() if as_of else None)
-    with progress("读取并校验 / reading", total=None):
-        facts = load_facts(input)
-    with progress("评价 / evaluating", total=len(packs)) as bar:
-        prepared = engine.prepare(facts, packs)
-        frames = {}
-        for p in packs:
-            frames[p.ref] = engine.evaluate_pack(prepared, p, gaps=gaps, year=year)
-            bar.advance()
+    with progress("读取 / reading", total=None):
+        source = batch.open_facts(input, packs, chunk_rows=chunk_rows)
     if format == OutputFormat.json:
-        out = []
-        for p in packs:
-            out.extend(results.records(p, frames[p.ref]))
-        write_json(out, output)
+        with progress("评价 / evaluating", total=source.rows) as bar, batch.publish(output) as handle:
+            _write_json_records(handle, packs, source, gaps, year, bar.advance)
         return
     if format == OutputFormat.csv:
-        table = results.wide(packs, frames)
-        if output:
-            table.write_csv(output)
-        else:
-            print(table.write_csv(), end="")
+        with progress("评价 / evaluating", total=source.rows) as bar:
+            batch.write_csv(batch.wide_chunks(source, packs, gaps=gaps, year=year), output, on_chunk=lambda t: bar.advance(t.height))
         return
-    summary = []
-    for p in packs:
-        f = frames[p.ref]
-        counts = dict(f["status"].value_counts().iter_rows())
-        summary.append((p.ref, p.name.zh, f.height, counts.get("pass", 0), counts.get("fail", 0), counts.get("not_evaluable", 0)))
+    counts = {p.id: {"rows": 0, "pass": 0, "fail": 0, "not_evaluable": 0} for p in packs}
+
+    def tally(table) -> None:
+        bar.advance(table.height)
+        for p in packs:
+            c = counts[p.id]
+            c["rows"] += table.height
+            for status, n in table[f"{p.id}.status"].value_counts().iter_rows():
+                c[status] += n
+
+    with progress("评价 / evaluating", total=source.rows) as bar:
+        chunks = batch.wide_chunks(source, packs, gaps=gaps, year=year)
+        if output:
+            batch.write_csv(chunks, output, on_chunk=tally)
+        else:
+            for table in chunks:
+                tally(table)
+    summary = [(p.ref, p.name.zh, counts[p.id]["rows"], counts[p.id]["pass"], counts[p.id]["fail"], counts[p.id]["not_evaluable"]) for p in packs]
     print_table("评价结果汇总 / Evaluation summary", ["pack", "名称", "rows", "符合 pass", "不符合 fail", "无法评价 n/a"], summary)
     if output:
-        table = results.wide(packs, frames)
-        table.write_csv(output)
         console.print(f"→ {output}")
+
+
+def _write_json_records(handle, packs, source, gaps: bool, year: int | None, advance) -> None:
+    """One JSON array of records (one per enterprise-year and pack), written chunk by chunk."""
+    import json
+
+    from kejin.standards import engine, results
+
+    handle.write(b"[")
+    first = True
+    for facts in source:
+        prepared = engine.prepare(facts, packs)
+        for p in packs:
+            frame = engine.evaluate_pack(prepared, p, gaps=gaps, year=year)
+            for record in results.records(p, frame):
+                handle.write((b"\n" if first else b",\n") + json.dumps(record, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+                first = False
+        advance(facts.height)
+    handle.write(b"\n]\n" if not first else b"]\n")
 
 
 @standards_app.command("explain", help="单个企业的完整评价与差距分析 / full breakdown and gap analysis for one firm")

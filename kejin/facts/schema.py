@@ -79,7 +79,7 @@ class Norms(BaseModel):
 
 @lru_cache(maxsize=1)
 def norms() -> Norms:
-    data = yaml.safe_load(NORMS_FILE.read_text(encoding="utf-8"))
+    data = yaml.load(NORMS_FILE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     n = Norms.model_validate(data)
     names = [f.name for f in n.fields]
     assert len(names) == len(set(names)), "duplicate field in norms.yaml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import polars as pl
@@ -112,10 +112,10 @@ TYPE_WORDS = {
 
 
 # ---------------------------------------------------------------- rules on typed values
-def _rules(present: set[str]) -> list[Rule]:
+def _rules(present: set[str], fields: list[FactField]) -> list[Rule]:
     rules: list[Rule] = []
     year_end = pl.date(pl.col("year"), 12, 31)
-    for f in schema.fields():
+    for f in fields:
         c = pl.col(f.name)
         label_zh, label_en = f.zh, f.en
         if f.required:
@@ -176,13 +176,31 @@ class Validated:
     rows: pl.Series  # user-visible row numbers, aligned with frame
 
 
-def validate_raw(raw: RawTable) -> Validated:
-    """Type and check a named raw table. Raises InputError with every problem found."""
+def checked_fields(wanted: Iterable[str] | None = None) -> list[FactField]:
+    """The fields to type and check, in schema order: ``wanted`` (all when None), every required
+    field, and the fields the wanted ones are bounded by (``le_field``), so each check that
+    applies to a wanted field runs in full."""
+    if wanted is None:
+        return list(schema.fields())
+    known = set(schema.field_names())
+    names = (set(wanted) & known) | {f.name for f in schema.fields() if f.required}
+    names |= {bound for n in list(names) if (bound := schema.field(n).le_field)}
+    return [f for f in schema.fields() if f.name in names]
+
+
+def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique: bool = False) -> Validated:
+    """Type and check a named raw table. Raises InputError with every problem found.
+
+    ``fields`` limits the work to the fields a computation reads (see `checked_fields`); the
+    other columns of the file are neither typed nor checked nor returned. ``keys_unique`` tells
+    that (uscc, year) is already known to be unique (a chunked reader checked the layout).
+    """
     frame, file = raw.frame, raw.file
     dtypes = dict(frame.schema)
-    present = set(frame.columns) - {ROW}
+    selected = checked_fields(fields)
+    present = (set(frame.columns) - {ROW}) & {f.name for f in selected}
     typed = []
-    for f in schema.fields():
+    for f in selected:
         if f.name in present:
             typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
         else:
@@ -190,15 +208,15 @@ def validate_raw(raw: RawTable) -> Validated:
     # typed values under the field names, the raw cell beside each (shown in problems)
     checked = frame.with_columns(typed).select(
         [ROW]
-        + [pl.col(f"__typed_{f.name}").alias(f.name) for f in schema.fields()]
-        + [pl.col(f.name).alias(f"__raw_{f.name}") for f in schema.fields() if f.name in present]
+        + [pl.col(f"__typed_{f.name}").alias(f.name) for f in selected]
+        + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
     )
 
     # 1. cells that do not parse; 2. rules on the typed values (a cell that failed to parse is
     #    not reported again as blank)
     rules: list[Rule] = []
     unparsed: dict[str, pl.Expr] = {}
-    for f in schema.fields():
+    for f in selected:
         if f.name not in present:
             continue
         bad = _bad_parse(f, dtypes[f.name], f"__raw_{f.name}", f.name)
@@ -206,7 +224,7 @@ def validate_raw(raw: RawTable) -> Validated:
             unparsed[f.name] = bad
             zh, en = TYPE_WORDS[f.type]
             rules.append(Rule("value.type", f.name, bad, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f"__raw_{f.name}"))
-    for rule in _rules(present):
+    for rule in _rules(present, selected):
         bad = rule.bad & ~unparsed[rule.field] if rule.code == "value.required" and rule.field in unparsed else rule.bad
         shown = f"__raw_{rule.field}" if rule.field in present else None
         rules.append(Rule(rule.code, rule.field, bad, rule.zh, rule.en, shown))
@@ -225,7 +243,7 @@ def validate_raw(raw: RawTable) -> Validated:
                 problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
 
     # 4. (uscc, year) must be unique
-    if {"uscc", "year"} <= present:
+    if {"uscc", "year"} <= present and not keys_unique:
         key = pl.struct("uscc", "year")
         rules = [
             Rule(
@@ -242,14 +260,18 @@ def validate_raw(raw: RawTable) -> Validated:
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))
         raise InputError(problems)
-    typed_view = checked.select([ROW] + [f.name for f in schema.fields()])
+    typed_view = checked.select([ROW] + [f.name for f in selected])
     return Validated(typed_view.drop(ROW), typed_view[ROW])
 
 
-def load_facts(path: Path | str, sheet: str | None = None) -> pl.DataFrame:
-    """Read and validate a fact file (CSV/XLSX/Parquet, Chinese or English headers)."""
+def load_facts(path: Path | str, sheet: str | None = None, fields: Iterable[str] | None = None) -> pl.DataFrame:
+    """Read and validate a fact file (CSV/XLSX/Parquet, Chinese or English headers).
+
+    ``fields`` reads, checks and returns only those fields (plus the required ones and their
+    bounds); the default is every field of the data norms.
+    """
     frame, label = read_table(path, sheet)
-    return validate_raw(name_columns(frame, label)).frame
+    return validate_raw(name_columns(frame, label), fields).frame
 
 
 def check_facts(frame: pl.DataFrame, file: str = "<table>") -> pl.DataFrame:

@@ -14,9 +14,9 @@ a CSV file by ``write_scores_csv``):
    lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
    firm), and the indicators it could not use (blank inputs).
 
-Every row carries the method id, version, SHA-256 and the input digest (``digest``). ``score``
-and ``write_scores_csv`` hash the input in a worker thread while Polars builds the lags (both
-release the GIL).
+Every row carries the method id, version, SHA-256, its own input's row digest and the input
+digest (``digest``). ``score`` and ``write_scores_csv`` compute both digests in a worker thread
+while Polars builds the lags (hashlib, NumPy and Polars release the GIL).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.points import tiers
 from kejin.points.columns import FACTOR, group_column, raw_column, score_column, weight_column
-from kejin.points.digest import input_digest
+from kejin.points.digest import input_digest, row_digests
 from kejin.points.explain import explanation_codes, explanation_texts, unusable_text
 from kejin.points.methods import ALL_STAGES, Method, resolve
 from kejin.points.normalise import cohort_stats, raw_value, score_expr
@@ -47,14 +47,28 @@ STATUS = {
 }
 
 
+Digests = tuple[str, pl.Series]  # (input digest, row digests in frame order)
+
+
+def _both_digests(frame: pl.DataFrame, columns: list[str]) -> Digests:
+    return input_digest(frame, columns), row_digests(frame, columns)
+
+
 @dataclass
 class Prepared:
     method: Method
     frame: pl.DataFrame  # in scope, sorted, with lag columns
-    digest: str | Future[str]  # a Future while the hash is still running in a worker thread
+    digest: Digests | Future[Digests]  # a Future while the hashes are still running in a worker thread
+
+    def _digests(self) -> Digests:
+        return self.digest.result() if isinstance(self.digest, Future) else self.digest
 
     def input_digest(self) -> str:
-        return self.digest.result() if isinstance(self.digest, Future) else self.digest
+        return self._digests()[0]
+
+    def row_digests(self) -> pl.Series:
+        """``row_digest`` of every row of ``frame`` (same order: ``with_lags`` keeps it)."""
+        return self._digests()[1]
 
 
 def as_method(method: str | Method) -> Method:
@@ -100,7 +114,7 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
             dup = frame.select(["uscc", "year"]).is_duplicated()
             row = frame.filter(dup).row(0, named=True)
             raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
+    digest: Digests | Future[Digests] = _HASHER.submit(_both_digests, frame, cols) if digest_in_background else _both_digests(frame, cols)
     return Prepared(method, with_lags(frame, method.uses()), digest)
 
 
@@ -228,7 +242,7 @@ def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_
     """The whole scoring as one lazy query ending in the published columns: collect it, or sink
     it to a file (the streaming engine then never holds the ~150 working columns whole)."""
     m = p.method
-    lf = _query(m, p.frame.lazy(), _min_size(m, min_cohort), explain)
+    lf = _query(m, p.frame.with_columns(p.row_digests()).lazy(), _min_size(m, min_cohort), explain)
     alls = m.all_indicators()
     details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
     return lf.select(
@@ -238,6 +252,7 @@ def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_
         pl.lit(m.id).alias("method"),
         pl.lit(m.version).alias("method_version"),
         pl.lit(m.sha256).alias("method_sha256"),
+        "row_digest",
         pl.lit(p.input_digest()).alias("input_digest"),
     )
 
@@ -267,7 +282,7 @@ def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explai
     One row per enterprise-year in the method's scope, sorted by (uscc, year), with ``uscc,
     name, year, stage, cohort_size, points, base_points, bonus_points, group_<id>…, percentile,
     rank, tier, status, raised, lowered, unusable, method, method_version, method_sha256,
-    input_digest``. ``detail`` adds every raw value and indicator score.
+    row_digest, input_digest``. ``detail`` adds every raw value and indicator score.
     """
     m = as_method(method)
     return score_prepared(prepare(facts, m, digest_in_background=True), explain=explain, detail=detail, min_cohort=min_cohort)

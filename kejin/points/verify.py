@@ -1,12 +1,18 @@
 """Verifiable results: recompute published scores and confirm them, or name the first difference.
 
-A published result row carries ``method``, ``method_version``, ``method_sha256`` and
-``input_digest``. Verification
+A published result row carries ``method``, ``method_version``, ``method_sha256``,
+``row_digest`` and ``input_digest``. Verification
 
 1. finds the method (``id@version``, or a pack file given explicitly) and checks that its
    SHA-256 is the one published (a changed weight changes the hash);
-2. recomputes the input digest over the facts supplied (a one-fen change changes it);
-3. rescores and compares every published row, column by column (exact equality; the
+2. recomputes the row digest of every enterprise-year (``kejin.points.digest.row_digests``) and
+   names each one whose input differs from the published one — the first difference then says
+   which uscc and year changed; skipped for results written before the row digest (no
+   ``row_digest`` column) and when the method is not the published one (another method may read
+   other columns, and then every row digest would differ);
+3. recomputes the input digest over the facts supplied (a one-fen change changes it; it stays
+   the integrity check, the row digest only locates the change);
+4. rescores and compares every published row, column by column (exact equality; the
    published numbers are rounded to 1e-4 by the engine, so they are bit-for-bit stable).
 """
 
@@ -23,6 +29,7 @@ from kejin.errors import InputError, Problem
 from kejin.points.engine import score
 from kejin.points.methods import Method, resolve
 
+ROW_INPUT_CHANGED = ("该企业年度的输入数据与发布时不同", "the input of this enterprise-year differs from the published one")
 COMPARED = ["stage", "points", "base_points", "bonus_points", "percentile", "rank", "tier", "status"]
 
 
@@ -33,10 +40,12 @@ class Difference:
     column: str
     published: Any
     recomputed: Any
+    note: str | None = None  # what the difference means, zh / en (row_digest: the row's input changed)
 
     def text(self) -> str:
         where = f"{self.uscc} {self.year} " if self.uscc else ""
-        return f"{where}{self.column}: 发布值 published {self.published!r} ≠ 重算值 recomputed {self.recomputed!r}"
+        values = f"发布值 published {self.published!r} ≠ 重算值 recomputed {self.recomputed!r}"
+        return f"{where}{self.column}: {self.note} ({values})" if self.note else f"{where}{self.column}: {values}"
 
 
 @dataclass
@@ -72,10 +81,11 @@ def read_results(path: Path | str) -> pl.DataFrame:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict):
             data = data.get("results", [])
-        return pl.DataFrame(data, infer_schema_length=None)
+        frame = pl.DataFrame(data, infer_schema_length=None)
+        return frame.with_columns(pl.col("row_digest").cast(pl.String)) if "row_digest" in frame.columns else frame
     if path.suffix.lower() == ".parquet":
         return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema_length=None, schema_overrides={"uscc": pl.String, "tier": pl.String, "stage": pl.String, "input_digest": pl.String, "method_sha256": pl.String, "method_version": pl.String})
+    return pl.read_csv(path, infer_schema_length=None, schema_overrides={"uscc": pl.String, "tier": pl.String, "stage": pl.String, "row_digest": pl.String, "input_digest": pl.String, "method_sha256": pl.String, "method_version": pl.String})
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -104,10 +114,12 @@ def verify(results: pl.DataFrame, facts: pl.DataFrame, method: str | Method | No
     if m.sha256 != msha:
         diffs.append(Difference(None, None, "method_sha256", msha, m.sha256))
     fresh = score(facts, m)
+    pub = results.with_columns(pl.col("uscc").cast(pl.String), pl.col("year").cast(pl.Int64)).sort(["uscc", "year"])
+    if "row_digest" in pub.columns and m.sha256 == msha:  # name the enterprise-years whose input changed
+        diffs.extend(_changed_rows(pub, fresh, limit - len(diffs)))
     if fresh.height and fresh["input_digest"][0] != digest:
         diffs.append(Difference(None, None, "input_digest", digest, fresh["input_digest"][0]))
     cols = [c for c in COMPARED + [c for c in results.columns if c.startswith("group_")] if c in results.columns]
-    pub = results.with_columns(pl.col("uscc").cast(pl.String), pl.col("year").cast(pl.Int64)).sort(["uscc", "year"])
     joined = pub.join(fresh, on=["uscc", "year"], how="full", suffix="__new", coalesce=True).sort(["uscc", "year"])
     for row in joined.iter_rows(named=True):
         if len(diffs) >= limit:
@@ -124,3 +136,19 @@ def verify(results: pl.DataFrame, facts: pl.DataFrame, method: str | Method | No
                 diffs.append(Difference(row["uscc"], row["year"], c, row.get(c), new))
                 break
     return Report(not diffs, pub.height, m.ref, m.sha256, fresh["input_digest"][0] if fresh.height else "", diffs)
+
+
+def _changed_rows(pub: pl.DataFrame, fresh: pl.DataFrame, limit: int) -> list[Difference]:
+    """Enterprise-years in both results whose row digest differs, in (uscc, year) order (rows on
+    one side only are reported by the row comparison)."""
+    if limit <= 0:
+        return []
+    changed = (
+        pub.select("uscc", "year", pl.col("row_digest").cast(pl.String))
+        .join(fresh.select("uscc", "year", pl.col("row_digest").alias("row_digest__new")), on=["uscc", "year"], how="inner")
+        .filter(pl.col("row_digest").ne_missing(pl.col("row_digest__new")))
+        .sort(["uscc", "year"])
+        .head(limit)
+    )
+    note = " / ".join(ROW_INPUT_CHANGED)
+    return [Difference(u, y, "row_digest", old, new, note) for u, y, old, new in changed.iter_rows()]

@@ -1,9 +1,10 @@
 """Earlier years of the same firm, as columns: ``revenue__lag1`` is last year's revenue.
 
 The value k years back is found by matching the year, not by position, so a gap year gives a
-blank instead of the wrong year's figure. Rows keep their input order: the work happens on an
-ordering of just the columns involved (sorting the whole table would move every column), and
-the lag columns are put back in input order.
+blank instead of the wrong year's figure. Rows keep their input order: when each firm's rows are
+already together with ascending years, the earlier years are read a few rows up; otherwise the
+work happens on an ordering of just the columns involved (sorting the whole table would move
+every column) and the lag columns are put back in input order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
     if not by_lag:
         return frame
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
-    if _in_key_order(frame):  # common (the points engine sorts first): no reordering needed
+    if _firm_grouped(frame):  # common (exports list a firm's years together): no reordering needed
         order = None
         work = frame.select("uscc", "year", *names)
     else:
@@ -56,11 +57,19 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
     return frame.hstack(lagged.gather(back))
 
 
-def _in_key_order(frame: pl.DataFrame) -> bool:
-    """Are the rows already sorted by (uscc, year) with no repeats? (one cheap pass)"""
+def _firm_grouped(frame: pl.DataFrame) -> bool:
+    """Are each firm's rows together, with its years strictly increasing? (one cheap pass)
+
+    Sorted by (uscc, year) is the special case; a file listing firm after firm in any order of
+    firms qualifies too, and then an earlier year is simply a few rows up.
+    """
     if frame.height < 2:
         return True
     uscc, year = pl.col("uscc"), pl.col("year")
-    prev_u, prev_y = uscc.shift(1), year.shift(1)
-    ok = ((uscc > prev_u) | ((uscc == prev_u) & (year > prev_y))).fill_null(True).all()
-    return bool(frame.select(ok).item())
+    starts = (uscc != uscc.shift(1)).fill_null(True)
+    layout = frame.select(
+        (uscc.is_null().any() | year.is_null().any()).alias("blank"),
+        (starts.sum() == uscc.n_unique()).alias("together"),
+        (starts | (year > year.shift(1))).all().alias("ascending"),
+    ).row(0, named=True)
+    return not layout["blank"] and layout["together"] and layout["ascending"]

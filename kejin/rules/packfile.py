@@ -74,6 +74,9 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same result, faster
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a syntax error names the file and the line."""
     path = Path(path)
@@ -82,7 +85,7 @@ def read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise PackError(Problem("pack.missing", "找不到规则包文件", "pack file not found", file=str(path)))
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

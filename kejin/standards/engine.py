@@ -115,9 +115,31 @@ def _any(parts: list[pl.Expr]) -> pl.Expr:
     return out
 
 
-def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler | None = None) -> pl.LazyFrame:
-    """Add every verdict column of ``pack`` to a prepared (lagged) frame, in three stages."""
-    compiler = compiler or ex.Compiler(pack.derived)
+def verdict_frame(frame: pl.LazyFrame, pack: StandardPack) -> pl.LazyFrame:
+    """Add every verdict column of ``pack`` to a prepared (lagged) frame, stage after stage."""
+    for stage in verdict_stages(pack):
+        frame = frame.with_columns(**stage)
+    return frame
+
+
+_STAGES_CACHE: dict[tuple[str, str], list[dict[str, pl.Expr]]] = {}
+
+
+def verdict_stages(pack: StandardPack) -> list[dict[str, pl.Expr]]:
+    """The verdict columns of ``pack`` as groups that must be added one after another.
+
+    Built once per pack content (id, version and file hash) and reused for every chunk of a
+    large file: the expressions do not depend on the data.
+    """
+    key = (pack.ref, pack.sha256)
+    if key not in _STAGES_CACHE:
+        _STAGES_CACHE[key] = _build_stages(pack)
+    return _STAGES_CACHE[key]
+
+
+def _build_stages(pack: StandardPack) -> list[dict[str, pl.Expr]]:
+    compiler = ex.Compiler(pack.derived)
+    stages: list[dict[str, pl.Expr]] = []
     # stage 1: values, then tier tests and conditions
     values: dict[str, pl.Expr] = {}
     stage1: dict[str, pl.Expr] = {}
@@ -125,13 +147,13 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
         for sc in ind.scales:
             for k, e in scale_inputs(ind, sc, compiler).items():
                 (values if k.startswith("v__") else stage1)[k] = e
-    frame = frame.with_columns(**values)
+    stages.append(values)
     for g in pack.verdict.gates:
         stage1[f"gate__{g.id}"] = compiler.compile(g.when).cast(pl.Boolean)
     for r in pack.verdict.routes:
         for c in r.all:
             stage1[f"cond__{r.id}__{c.id}"] = compiler.compile(c.when).cast(pl.Boolean)
-    frame = frame.with_columns(**stage1)
+    stages.append(stage1)
 
     # stage 2: points bands, group sub-totals, total
     stage2: dict[str, pl.Expr] = {}
@@ -145,7 +167,7 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
             stage2[f"{ind.id}__value"] = pl.col(_col("v", ind.id, ind.scales[0].id))
         stage2[f"{ind.id}__lo"] = pl.max_horizontal([b.lo for b in bands]) if len(bands) > 1 else bands[0].lo
         stage2[f"{ind.id}__hi"] = pl.max_horizontal([b.hi for b in bands]) if len(bands) > 1 else bands[0].hi
-    frame = frame.with_columns(**stage2)
+    stages.append(stage2)
 
     stage3: dict[str, pl.Expr] = {}
     grouped: set[str] = set()
@@ -163,7 +185,7 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
     hi_parts = [stage3[f"group__{g}__hi"] for g in group_cols] + [pl.col(f"{i.id}__hi") for i in pack.indicators if i.id not in grouped]
     stage3["total_lo"] = pl.sum_horizontal(lo_parts) if lo_parts else pl.lit(None, dtype=pl.Float64)
     stage3["total_hi"] = pl.sum_horizontal(hi_parts) if hi_parts else pl.lit(None, dtype=pl.Float64)
-    frame = frame.with_columns(**stage3)
+    stages.append(stage3)
 
     # stage 4: routes and the verdict
     stage4: dict[str, pl.Expr] = {}
@@ -179,10 +201,10 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
                 parts.append(_threshold(pl.col(f"group__{gm.group}__lo"), pl.col(f"group__{gm.group}__hi"), gm.ge, None))
         stage4[f"route__{r.id}"] = _all(parts)
         routes.append(r)
-    frame = frame.with_columns(**stage4)
+    stages.append(stage4)
     gates = [pl.col(f"gate__{g.id}") for g in pack.verdict.gates]
     passed = _all(gates) & _any([pl.col(f"route__{r.id}") for r in routes])
-    frame = frame.with_columns(passed.alias("passed"))
+    stages.append({"passed": passed})
     winner = pl.lit(None, dtype=pl.String)
     for r in reversed(routes):
         winner = pl.when(_true(pl.col(f"route__{r.id}"))).then(pl.lit(f"route:{r.id}")).otherwise(winner)
@@ -191,7 +213,8 @@ def verdict_frame(frame: pl.LazyFrame, pack: StandardPack, compiler: ex.Compiler
         loser = pl.when(pl.col(f"gate__{g.id}").fill_null(True).not_()).then(pl.lit(f"gate:{g.id}")).otherwise(loser)
     p = pl.col("passed")
     decided = pl.when(p.is_null()).then(pl.lit("missing")).when(p).then(winner).otherwise(loser)
-    return frame.with_columns(decided.alias("decided_by"))
+    stages.append({"decided_by": decided})
+    return stages
 
 
 def missing_inputs(pack: StandardPack) -> list[tuple[str, str]]:
@@ -596,46 +619,64 @@ def needed_columns(pack: StandardPack, prepared_columns: list[str]) -> list[str]
     return [c for c in prepared_columns if c in names]
 
 
-def _with_missing(out: pl.DataFrame, pack: StandardPack) -> pl.DataFrame:
-    """Name the blank inputs (``;``-separated) on the rows that could not be decided.
+MISSING_MASK = "__missing_mask"
+_MASK_BITS = 62  # inputs named in ``missing`` (a bit each in an Int64 mask)
 
-    Blank inputs are packed into a bit mask per undecided row (columnar); the few distinct masks
-    are turned into names once each and gathered back.
+
+def missing_mask(pack: StandardPack) -> pl.Expr:
+    """A bit per blank input on the rows that could not be decided (blank on decided rows)."""
+    inputs = missing_inputs(pack)[:_MASK_BITS]
+    bits = [pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(inputs)]
+    mask = pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.Int64)
+    return pl.when(pl.col("passed").is_null()).then(mask).otherwise(None).alias(MISSING_MASK)
+
+
+def name_missing(frame: pl.DataFrame, pack: StandardPack, column: str = MISSING_MASK, alias: str = "missing") -> pl.DataFrame:
+    """Turn the mask column into the ``;``-separated names of the blank inputs ("" when decided).
+
+    The few distinct masks are named once each and mapped back (columnar, no per-row Python).
     """
-    import numpy as np
+    inputs = missing_inputs(pack)[:_MASK_BITS]
+    mask = frame.get_column(column).fill_null(-1)  # -1: a decided row
+    masks = mask.unique().sort()
+    labels = pl.Series([";".join(label for i, (_, label) in enumerate(inputs) if m >> i & 1) if m >= 0 else "" for m in masks.to_list()], dtype=pl.String)
+    named = labels.gather(masks.search_sorted(mask)).alias(alias)
+    return frame.with_columns(named) if alias == column else frame.with_columns(named).drop(column)
 
-    inputs = missing_inputs(pack)[:62]
-    undecided = out["passed"].is_null()
-    if not inputs or not undecided.any():
-        return out.with_columns(pl.lit("").alias("missing"))
-    rows = np.flatnonzero(undecided.to_numpy())
-    mask = pl.sum_horizontal([pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(inputs)])
-    masks = out.select(mask.alias("m"))["m"].to_numpy()[rows]  # gathering rows first would copy every column
-    uniques, index = np.unique(masks, return_inverse=True)
-    labels = [";".join(label for i, (_, label) in enumerate(inputs) if int(m) >> i & 1) for m in uniques]
-    pick = np.full(out.height, len(labels), dtype=np.int64)  # the extra last label is "" (decided rows)
-    pick[rows] = index
-    return out.with_columns(pl.Series("missing", [*labels, ""], dtype=pl.String).gather(pick))
+
+def status_expr() -> pl.Expr:
+    passed = pl.col("passed")
+    return pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL)).alias("status")
+
+
+def pack_query(
+    prepared: pl.DataFrame, pack: StandardPack, gaps: bool = True, flips: bool = True, year: int | None = None
+) -> pl.LazyFrame:
+    """Every verdict (and gap) column of one pack, with ``status`` and the missing-input mask.
+
+    Without gaps this stays one lazy query, so several packs can run together
+    (``pl.collect_all``) and be cut down to the columns an export needs before anything is
+    materialised; gap analysis re-runs the rules on collected rows, so it collects.
+    """
+    compiler = ex.Compiler(pack.derived)
+    inputs = prepared.select(needed_columns(pack, prepared.columns))
+    if year is not None:  # earlier years are already columns (lags), so rows can go first
+        inputs = inputs.filter(pl.col("year") == year)
+    frame = verdict_frame(inputs.lazy(), pack)
+    if gaps:
+        frame = gap_frame(frame.collect().lazy(), pack, compiler, flips=flips, input_columns=inputs.columns)
+    return frame.with_columns(status_expr(), missing_mask(pack))
 
 
 def evaluate_pack(
     prepared: pl.DataFrame, pack: StandardPack, gaps: bool = True, flips: bool = True, year: int | None = None
 ) -> pl.DataFrame:
     """Evaluate one pack over a prepared (lagged, sorted) table. One row per enterprise-year."""
-    compiler = ex.Compiler(pack.derived)
-    inputs = prepared.select(needed_columns(pack, prepared.columns))
-    if year is not None:  # earlier years are already columns (lags), so rows can go first
-        inputs = inputs.filter(pl.col("year") == year)
-    frame = verdict_frame(inputs.lazy(), pack, compiler).collect().lazy()
-    if gaps:
-        frame = gap_frame(frame, pack, compiler, flips=flips, input_columns=inputs.columns)
-    passed = pl.col("passed")
-    status = pl.when(passed.is_null()).then(pl.lit(UNKNOWN)).when(passed).then(pl.lit(PASS)).otherwise(pl.lit(FAIL))
     levers = ({spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}) if gaps else set()
-    hidden = set(inputs.columns) - set(ID_COLUMNS) - levers
-    keep = [c for c in frame.collect_schema().names() if c not in hidden and not c.startswith(("v__", "t__", "p__"))]
-    full = frame.with_columns(status.alias("status")).collect()
-    return _with_missing(full, pack).select(*keep, "status", "missing")
+    hidden = set(needed_columns(pack, prepared.columns)) - set(ID_COLUMNS) - levers
+    full = pack_query(prepared, pack, gaps=gaps, flips=flips, year=year).collect()
+    keep = [c for c in full.columns if c not in hidden and c not in ("status", MISSING_MASK) and not c.startswith(("v__", "t__", "p__"))]
+    return name_missing(full, pack).select(*keep, "status", "missing")
 
 
 def evaluate(

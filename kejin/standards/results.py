@@ -9,7 +9,7 @@ import polars as pl
 
 from kejin.facts import schema
 from kejin.standards.engine import condition_gap_specs, gap_specs
-from kejin.standards.pack import Indicator, StandardPack, Tier
+from kejin.standards.pack import Indicator, Scale, StandardPack, Tier
 
 STATUS_TEXT = {
     "pass": ("符合", "pass"),
@@ -223,44 +223,62 @@ def records(pack: StandardPack, frame: pl.DataFrame) -> Iterator[dict[str, Any]]
         }
 
 
-def wide(packs: list[StandardPack], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The columnar export (CSV): one row per enterprise-year, columns prefixed by pack id.
+def _whole_points(ind: Indicator) -> bool:
+    """Every points value of the indicator is a whole number (known from the pack, not the data):
+    whole-number bands, or points read from a whole-number fact (e.g. an expert's item score)."""
+
+    def whole(sc: Scale) -> bool:
+        if sc.points_from_value:
+            names = set(schema.field_names())
+            return sc.value in names and schema.field(sc.value).type == "int" and float(sc.max_points or 0).is_integer()
+        return all(float(b).is_integer() for t in sc.tiers for b in t.band)
+
+    return all(whole(sc) for sc in ind.scales)
+
+
+def _whole_totals(pack: StandardPack) -> bool:
+    return all(_whole_points(i) for i in pack.indicators) and all(g.cap is None or float(g.cap).is_integer() for g in pack.groups)
+
+
+def wide_columns(pack: StandardPack, gap_columns: list[str], missing: pl.Expr | None = None) -> list[pl.Expr]:
+    """The export columns of one pack, prefixed by its id, over an engine frame of that pack.
 
     ``{pack}.status`` is pass / fail / not_evaluable; ``{pack}.total`` is blank when unknown
     inputs leave a band (``total_lo``..``total_hi``); ``{pack}.points.{indicator}`` likewise;
     ``{pack}.gap.{indicator}.{fact}`` is the value of the fact that reaches the next tier.
-    All frames come from one prepared table, so their rows are in the same (uscc, year) order.
+    Points that the pack only ever gives as whole numbers are written as integers ("20", not
+    "20.0"); that is decided by the pack, so every chunk of an export has the same types.
     """
+    pre = pack.id
+    cols = [pl.col("status").alias(f"{pre}.status"), pl.col("decided_by").alias(f"{pre}.decided_by")]
+    if pack.indicators:
+        kind = pl.Int32 if _whole_totals(pack) else pl.Float64
+        lo, hi = pl.col("total_lo"), pl.col("total_hi")
+        cols += [
+            pl.when(lo == hi).then(lo).otherwise(None).cast(kind).alias(f"{pre}.total"),
+            lo.cast(kind).alias(f"{pre}.total_lo"),
+            hi.cast(kind).alias(f"{pre}.total_hi"),
+        ]
+    cols.append((pl.col("missing") if missing is None else missing).alias(f"{pre}.missing"))
+    for ind in pack.indicators:
+        lo, hi = pl.col(f"{ind.id}__lo"), pl.col(f"{ind.id}__hi")
+        kind = pl.Int32 if _whole_points(ind) else pl.Float64
+        cols.append(pl.when(lo == hi).then(lo).otherwise(None).cast(kind).alias(f"{pre}.points.{ind.id}"))
+    for c in gap_columns:
+        if c.startswith(("gap__", "cgap__")) and c.endswith("__to"):
+            lever = c[:-4].rsplit("__", 1)[1]
+            value = pl.col(c).cast(pl.Int64) if schema.field(lever).type == "int" else pl.col(c)  # counts as counts
+            cols.append(value.alias(f"{pre}.gap." + c.split("__", 1)[1][:-4].replace("__", ".")))
+    return cols
+
+
+def wide(packs: list[StandardPack], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The columnar export (CSV): one row per enterprise-year, columns prefixed by pack id (see
+    `wide_columns`). All frames come from one prepared table, so their rows are in the same
+    (uscc, year) order."""
     first = frames[packs[0].ref]
     parts = [first.select("uscc", "name", "year")]
     for pack in packs:
         frame = frames[pack.ref]
-        pre = pack.id
-        cols = [
-            pl.col("status").alias(f"{pre}.status"),
-            pl.col("decided_by").alias(f"{pre}.decided_by"),
-        ]
-        if pack.indicators:
-            cols += [
-                pl.when(pl.col("total_lo") == pl.col("total_hi")).then(pl.col("total_lo")).otherwise(None).alias(f"{pre}.total"),
-                pl.col("total_lo").alias(f"{pre}.total_lo"),
-                pl.col("total_hi").alias(f"{pre}.total_hi"),
-            ]
-        cols.append(pl.col("missing").alias(f"{pre}.missing"))
-        for ind in pack.indicators:
-            lo, hi = pl.col(f"{ind.id}__lo"), pl.col(f"{ind.id}__hi")
-            cols.append(pl.when(lo == hi).then(lo).otherwise(None).alias(f"{pre}.points.{ind.id}"))
-        for c in frame.columns:
-            if c.startswith(("gap__", "cgap__")) and c.endswith("__to"):
-                cols.append(pl.col(c).alias(f"{pre}.gap." + c.split("__", 1)[1][:-4].replace("__", ".")))
-        parts.append(frame.select(cols))
-    return _compact_points(pl.concat(parts, how="horizontal"))
-
-
-def _compact_points(table: pl.DataFrame) -> pl.DataFrame:
-    """Write whole-number point columns as integers ("20", not "20.0"): smaller and faster CSV."""
-    floats = [c for c, t in table.schema.items() if t == pl.Float64 and (".points." in c or c.endswith((".total", ".total_lo", ".total_hi")))]
-    if not floats:
-        return table
-    whole = table.select([(pl.col(c).round(0) == pl.col(c)).all().alias(c) for c in floats]).row(0, named=True)
-    return table.with_columns([pl.col(c).cast(pl.Int32) for c in floats if whole[c]])
+        parts.append(frame.select(wide_columns(pack, frame.columns)))
+    return pl.concat(parts, how="horizontal")

@@ -46,7 +46,7 @@ def sample() -> pl.DataFrame:
 
 
 def test_contract_columns(synth_scores):
-    for c in ("uscc", "year", "points", "stage", "tier", "percentile", "method", "method_version", "method_sha256", "input_digest", "group_innovation", "group_growth", "group_auxiliary"):
+    for c in ("uscc", "year", "points", "stage", "tier", "percentile", "method", "method_version", "method_sha256", "row_digest", "input_digest", "group_innovation", "group_growth", "group_auxiliary"):
         assert c in synth_scores.columns
     assert synth_scores.select(pl.struct("uscc", "year").is_unique().all()).item()
     # groups add up to the base points (reweighting applies to each group alike)
@@ -175,11 +175,15 @@ def test_verify_passes_and_catches_one_fen_and_weight(tmp_path, synth, synth_sco
     assert verify(read_results(out), synth).ok
     one_fen = synth.with_columns(pl.when(pl.int_range(pl.len()) == 17).then(pl.col("revenue") + 0.01).otherwise(pl.col("revenue")).alias("revenue"))
     rep = verify(read_results(out), one_fen)
-    assert not rep.ok and rep.first.column == "input_digest"
+    # the row digest names the enterprise-year whose input changed; the input digest differs too
+    assert not rep.ok and rep.first.column == "row_digest"
+    assert (rep.first.uscc, rep.first.year) == (synth["uscc"][17], synth["year"][17])
+    assert any(d.column == "input_digest" for d in rep.differences)
     changed = _variant(tmp_path, "growth: {rd_amount: 7, rd_growth: 5,", "growth: {rd_amount: 8, rd_growth: 4,")
     rep = verify(read_results(out), synth, str(changed))
     assert not rep.ok and rep.first.column == "method_sha256"
     assert any(d.column == "points" for d in rep.differences)
+    assert not any(d.column == "row_digest" for d in rep.differences)  # rows compared only under the published method
 
 
 # ---------------------------------------------------------------- allocation
@@ -277,7 +281,7 @@ def test_cli_score_verify_allocate_recommend_record(tmp_path, sample):
     r = runner.invoke(app, ["points", "score", "--method", "national-core", "--input", str(SAMPLE), "--format", "json", "--output", str(out)])
     assert r.exit_code == 0, r.output
     rows = json.loads(out.read_text(encoding="utf-8"))
-    assert len(rows) == 24 and {"uscc", "year", "points", "stage", "tier", "percentile", "method", "method_sha256", "input_digest"} <= set(rows[0])
+    assert len(rows) == 24 and {"uscc", "year", "points", "stage", "tier", "percentile", "method", "method_sha256", "row_digest", "input_digest"} <= set(rows[0])
     r = runner.invoke(app, ["points", "verify", str(out), "--input", str(SAMPLE)])
     assert r.exit_code == 0, r.output
     rows[3]["points"] += 0.0001

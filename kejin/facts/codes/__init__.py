@@ -21,7 +21,7 @@ USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)  # W
 
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict:
-    return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
+    return yaml.load((HERE / name).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def provinces() -> dict[str, dict[str, str]]:
@@ -67,8 +67,19 @@ def uscc_problem(code: str) -> tuple[str, str, str] | None:
 
 
 def uscc_valid_mask(codes: pl.Series) -> np.ndarray:
-    """Vectorised validity of a string column of USCCs (nulls count as valid: 'required' is checked elsewhere)."""
+    """Vectorised validity of a string column of USCCs (nulls count as valid: 'required' is checked elsewhere).
+
+    A code repeated on consecutive rows (a firm's several years) is checked once.
+    """
     s = codes.cast(pl.String)
+    repeat = (s == s.shift(1)).fill_null(False).to_numpy()
+    if repeat.any():
+        first = ~repeat
+        return _uscc_valid(s.filter(pl.Series(first)))[np.cumsum(first) - 1]
+    return _uscc_valid(s)
+
+
+def _uscc_valid(s: pl.Series) -> np.ndarray:
     n = len(s)
     ok = np.ones(n, dtype=bool)
     filled = s.is_not_null().to_numpy()

@@ -1,0 +1,106 @@
+"""Evaluating a fact file in chunks and exporting the results (the `standards eval` path).
+
+The file is read in firm-aligned chunks (`kejin.facts.chunks`): only the fields the chosen packs
+read are typed and checked, and each chunk goes through the same engine as a whole table. Without
+gap analysis every pack of a chunk is one lazy query cut down to its export columns, and the
+packs run together (``pl.collect_all``), so no pack's ~100 working columns are ever held for the
+whole file. Output is written to a temporary file beside the target and moved into place only
+when every chunk was read, validated and evaluated: a bad row anywhere leaves no output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from kejin.facts.chunks import DEFAULT_CHUNK_ROWS, FactChunks
+from kejin.standards import engine, results
+from kejin.standards.pack import StandardPack
+
+ID_COLUMNS = ["uscc", "name", "year"]
+
+
+def input_fields(packs: Iterable[StandardPack]) -> set[str]:
+    """The fact fields the packs read: their inputs (any year), and the facts their gaps move."""
+    names = set(ID_COLUMNS)
+    for pack in packs:
+        names |= {use.name for use in pack.uses() if not use.name.startswith("__")}
+        names |= {spec.lever for spec in engine.gap_specs(pack)} | {c.lever for c in engine.condition_gap_specs(pack)}
+    return names
+
+
+def open_facts(path: Path | str, packs: list[StandardPack], sheet: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> FactChunks:
+    return FactChunks(path, fields=input_fields(packs), sheet=sheet, chunk_rows=chunk_rows)
+
+
+def wide_chunk(facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> pl.DataFrame:
+    """The export table (`results.wide_columns`) of one chunk of validated facts."""
+    prepared = engine.prepare(facts, packs)
+    ids = prepared.select(ID_COLUMNS)
+    if year is not None:
+        ids = ids.filter(pl.col("year") == year)
+    if gaps:
+        frames = [engine.evaluate_pack(prepared, p, gaps=True, year=year) for p in packs]
+        parts = [f.select(results.wide_columns(p, f.columns)) for p, f in zip(packs, frames)]
+    else:
+        queries = [
+            engine.pack_query(prepared, p, gaps=False, year=year).select(results.wide_columns(p, [], missing=pl.col(engine.MISSING_MASK)))
+            for p in packs
+        ]
+        parts = [engine.name_missing(f, p, f"{p.id}.missing", f"{p.id}.missing") for p, f in zip(packs, pl.collect_all(queries))]
+    return pl.concat([ids, *parts], how="horizontal")
+
+
+def wide_chunks(source: FactChunks, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> Iterator[pl.DataFrame]:
+    for facts in source:
+        yield wide_chunk(facts, packs, gaps=gaps, year=year)
+
+
+@contextmanager
+def publish(output: Path | None) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``output`` (or is copied to stdout) only if the block succeeds."""
+    directory = Path(output).resolve().parent if output else None
+    fd, tmp = tempfile.mkstemp(prefix=".kejin-", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        if output:
+            os.replace(tmp, output)
+        else:
+            import shutil
+            import sys
+
+            with open(tmp, "rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer)
+            sys.stdout.flush()
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_csv(chunks: Iterable[pl.DataFrame], output: Path | None, on_chunk: Callable[[pl.DataFrame], None] | None = None) -> int:
+    """Write the chunks as one CSV (header once); returns the rows written.
+
+    Each chunk is written by a worker thread while the next one is computed (Polars releases
+    the GIL in both), and the file only appears under its name once all chunks are done.
+    """
+    rows = 0
+    with publish(output) as handle, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-csv") as writer:
+        pending: Future[None] | None = None
+        for i, table in enumerate(chunks):
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(table.write_csv, handle, include_header=i == 0)
+            rows += table.height
+            if on_chunk:
+                on_chunk(table)
+        if pending is not None:
+            pending.result()
+    return rows
