@@ -103,10 +103,11 @@ def register(app: typer.Typer) -> None:
         import polars as pl
 
         from kejin.facts import load_facts
-        from kejin.points.engine import score, write_scores_csv
+        from kejin.points.engine import as_method, score, write_scores_csv
 
-        with progress("读取 / reading"):
-            facts = load_facts(input)
+        method = as_method(method)
+        with progress("读取 / reading"):  # only the fields the method reads are typed and checked
+            facts = load_facts(input, fields=method.input_columns())
         if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
             with progress("评分 / scoring"):
                 rows = write_scores_csv(facts, method, output, year=year or None, detail=detail)

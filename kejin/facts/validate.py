@@ -6,6 +6,7 @@ that break a rule are turned into `Problem` objects.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -66,7 +67,6 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
         return pl.col(name).cast(pl.Int64, strict=False)
     if f.type in ("amount", "ratio"):
         value = _parse_number(name, percent=f.type == "ratio") if from_text else pl.col(name).cast(pl.Float64, strict=False)
-        value = value.replace([float("inf"), float("-inf")], None) if False else value
         value = pl.when(value.is_finite()).then(value).otherwise(None)
         return value * factor if factor != 1.0 else value
     if f.type == "date":
@@ -97,6 +97,8 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
 def _bad_parse(f: FactField, dtype: pl.DataType, raw_col: str, typed_col: str) -> pl.Expr | None:
     """Rows whose cell is filled but does not parse as the field's type."""
     if f.type in ("text", "enum", "list"):
+        return None
+    if dtype == f.dtype and f.type in ("int", "bool", "date"):  # a typed column taken as it is cannot fail
         return None
     raw = _clean(raw_col) if dtype == pl.String else pl.col(raw_col)
     return raw.is_not_null() & pl.col(typed_col).is_null()
@@ -270,8 +272,13 @@ def load_facts(path: Path | str, sheet: str | None = None, fields: Iterable[str]
     ``fields`` reads, checks and returns only those fields (plus the required ones and their
     bounds); the default is every field of the data norms.
     """
+    if fields is not None:  # read (from Parquet: only) the columns needed, as one chunk
+        from kejin.facts.chunks import FactChunks
+
+        (frame,) = FactChunks(path, fields, sheet, chunk_rows=sys.maxsize)
+        return frame
     frame, label = read_table(path, sheet)
-    return validate_raw(name_columns(frame, label), fields).frame
+    return validate_raw(name_columns(frame, label)).frame
 
 
 def check_facts(frame: pl.DataFrame, file: str = "<table>") -> pl.DataFrame:

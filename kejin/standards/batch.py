@@ -43,18 +43,18 @@ def open_facts(path: Path | str, packs: list[StandardPack], sheet: str | None = 
 def wide_chunk(facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> pl.DataFrame:
     """The export table (`results.wide_columns`) of one chunk of validated facts."""
     prepared = engine.prepare(facts, packs)
+    if year is not None:  # earlier years are already columns (lags), so rows can go first
+        prepared = prepared.filter(pl.col("year") == year)
     ids = prepared.select(ID_COLUMNS)
-    if year is not None:
-        ids = ids.filter(pl.col("year") == year)
     if gaps:
-        frames = [engine.evaluate_pack(prepared, p, gaps=True, year=year) for p in packs]
+        frames = [engine.evaluate_pack(prepared, p, gaps=True) for p in packs]
         parts = [f.select(results.wide_columns(p, f.columns)) for p, f in zip(packs, frames)]
     else:
-        queries = [
-            engine.pack_query(prepared, p, gaps=False, year=year).select(results.wide_columns(p, [], missing=pl.col(engine.MISSING_MASK)))
-            for p in packs
+        queries = [engine.pack_query(prepared, p, gaps=False).select(results.wide_columns(p, [], missing=pl.lit(""))) for p in packs]
+        parts = [
+            part.with_columns(engine.missing_names(prepared, part.get_column(f"{p.id}.status") == engine.UNKNOWN, p).alias(f"{p.id}.missing"))
+            for p, part in zip(packs, pl.collect_all(queries))
         ]
-        parts = [engine.name_missing(f, p, f"{p.id}.missing", f"{p.id}.missing") for p, f in zip(packs, pl.collect_all(queries))]
     return pl.concat([ids, *parts], how="horizontal")
 
 

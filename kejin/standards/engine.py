@@ -619,29 +619,26 @@ def needed_columns(pack: StandardPack, prepared_columns: list[str]) -> list[str]
     return [c for c in prepared_columns if c in names]
 
 
-MISSING_MASK = "__missing_mask"
 _MASK_BITS = 62  # inputs named in ``missing`` (a bit each in an Int64 mask)
 
 
-def missing_mask(pack: StandardPack) -> pl.Expr:
-    """A bit per blank input on the rows that could not be decided (blank on decided rows)."""
-    inputs = missing_inputs(pack)[:_MASK_BITS]
-    bits = [pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(inputs)]
-    mask = pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.Int64)
-    return pl.when(pl.col("passed").is_null()).then(mask).otherwise(None).alias(MISSING_MASK)
+def missing_names(inputs: pl.DataFrame, undecided: pl.Series, pack: StandardPack) -> pl.Series:
+    """``missing``: the ``;``-separated blank inputs of each undecided row ("" on decided rows).
 
-
-def name_missing(frame: pl.DataFrame, pack: StandardPack, column: str = MISSING_MASK, alias: str = "missing") -> pl.DataFrame:
-    """Turn the mask column into the ``;``-separated names of the blank inputs ("" when decided).
-
-    The few distinct masks are named once each and mapped back (columnar, no per-row Python).
+    ``inputs`` holds the pack's input columns, row for row with ``undecided``. Only the
+    undecided rows are looked at: their blank inputs are packed into a bit mask, and the few
+    distinct masks are named once each and mapped back (columnar, no per-row Python).
     """
-    inputs = missing_inputs(pack)[:_MASK_BITS]
-    mask = frame.get_column(column).fill_null(-1)  # -1: a decided row
-    masks = mask.unique().sort()
-    labels = pl.Series([";".join(label for i, (_, label) in enumerate(inputs) if m >> i & 1) if m >= 0 else "" for m in masks.to_list()], dtype=pl.String)
-    named = labels.gather(masks.search_sorted(mask)).alias(alias)
-    return frame.with_columns(named) if alias == column else frame.with_columns(named).drop(column)
+    named_inputs = missing_inputs(pack)[:_MASK_BITS]
+    out = pl.repeat("", undecided.len(), dtype=pl.String, eager=True).alias("missing")
+    rows = undecided.arg_true()
+    if rows.len() == 0 or not named_inputs:
+        return out
+    bits = [pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(named_inputs)]
+    masks = inputs.select([col for col, _ in named_inputs]).gather(rows).select(pl.sum_horizontal(bits)).to_series()
+    distinct = masks.unique().sort()
+    labels = pl.Series([";".join(label for i, (_, label) in enumerate(named_inputs) if m >> i & 1) for m in distinct.to_list()], dtype=pl.String)
+    return out.scatter(rows, labels.gather(distinct.search_sorted(masks)))
 
 
 def status_expr() -> pl.Expr:
@@ -652,7 +649,7 @@ def status_expr() -> pl.Expr:
 def pack_query(
     prepared: pl.DataFrame, pack: StandardPack, gaps: bool = True, flips: bool = True, year: int | None = None
 ) -> pl.LazyFrame:
-    """Every verdict (and gap) column of one pack, with ``status`` and the missing-input mask.
+    """Every verdict (and gap) column of one pack, with ``status``.
 
     Without gaps this stays one lazy query, so several packs can run together
     (``pl.collect_all``) and be cut down to the columns an export needs before anything is
@@ -665,7 +662,7 @@ def pack_query(
     frame = verdict_frame(inputs.lazy(), pack)
     if gaps:
         frame = gap_frame(frame.collect().lazy(), pack, compiler, flips=flips, input_columns=inputs.columns)
-    return frame.with_columns(status_expr(), missing_mask(pack))
+    return frame.with_columns(status_expr())
 
 
 def evaluate_pack(
@@ -675,8 +672,9 @@ def evaluate_pack(
     levers = ({spec.lever for spec in gap_specs(pack)} | {c.lever for c in condition_gap_specs(pack)}) if gaps else set()
     hidden = set(needed_columns(pack, prepared.columns)) - set(ID_COLUMNS) - levers
     full = pack_query(prepared, pack, gaps=gaps, flips=flips, year=year).collect()
-    keep = [c for c in full.columns if c not in hidden and c not in ("status", MISSING_MASK) and not c.startswith(("v__", "t__", "p__"))]
-    return name_missing(full, pack).select(*keep, "status", "missing")
+    keep = [c for c in full.columns if c not in hidden and c != "status" and not c.startswith(("v__", "t__", "p__"))]
+    missing = missing_names(full, full.get_column("passed").is_null(), pack)
+    return full.select(*keep, "status").with_columns(missing)
 
 
 def evaluate(
