@@ -18,10 +18,18 @@ app = typer.Typer(
 )
 
 
-# Domain CLIs beyond the core (facts, standards, demo), and the top-level commands each adds.
-# A command line that names one of them imports only that module: a bank's scorecard libraries
-# need not load for `kejin standards eval`.
+@app.callback()
+def _group() -> None:
+    """kejin 科金 — 科技金融平台 / tech-finance platform"""  # keeps `kejin CMD` a group with one command mounted
+
+
+# Each CLI module and the top-level commands it adds. A command line that names one of them
+# imports only that module: a bank's scorecard libraries need not load for `kejin standards
+# eval`, nor the standards CLI for `kejin points score`.
 DOMAINS: dict[str, tuple[str, ...]] = {
+    "facts": ("validate", "template", "synth"),
+    "standards": ("standards",),
+    "demo": ("demo",),
     "funds": ("funds",),
     "credit": ("credit",),
     "points": ("points", "record", "recommend"),
@@ -31,16 +39,7 @@ _mounted: set[str] = set()
 
 
 def _mount(command: str | None = None) -> None:
-    """Register the core commands and the domain CLIs (only the one ``command`` needs, if given)."""
-    if "core" not in _mounted:
-        from kejin.cli import demo as demo_cli
-        from kejin.cli import facts as facts_cli
-        from kejin.cli import standards as standards_cli
-
-        facts_cli.register(app)
-        standards_cli.register(app)
-        demo_cli.register(app)
-        _mounted.add("core")
+    """Register the CLI modules (only the one ``command`` needs, if given; all for help)."""
     wanted = [m for m, commands in DOMAINS.items() if command is None or command in commands]
     for name in wanted:
         if name in _mounted:
@@ -59,7 +58,6 @@ def main() -> None:
     import sys
 
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
-    core = {"validate", "template", "synth", "standards", "demo"}
     command = args[0] if args else None
-    _mount(command if command in core or any(command in c for c in DOMAINS.values()) else None)
+    _mount(command if any(command in c for c in DOMAINS.values()) else None)
     run_app(app)

@@ -172,6 +172,13 @@ def _rules(present: set[str], fields: list[FactField]) -> list[Rule]:
     return rules
 
 
+def duplicate_key_rule() -> Rule:
+    """(uscc, year) must be unique (blank keys are reported as blank, not as duplicates)."""
+    key = pl.struct("uscc", "year")
+    bad = key.is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null()
+    return Rule("key.duplicate", "uscc", bad, "统一社会信用代码与年度重复", "duplicate (uscc, year)", "uscc")
+
+
 @dataclass
 class Validated:
     frame: pl.DataFrame  # typed, schema order, sorted by input row
@@ -246,18 +253,7 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
 
     # 4. (uscc, year) must be unique
     if {"uscc", "year"} <= present and not keys_unique:
-        key = pl.struct("uscc", "year")
-        rules = [
-            Rule(
-                "key.duplicate",
-                "uscc",
-                key.is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null(),
-                "统一社会信用代码与年度重复",
-                "duplicate (uscc, year)",
-                "uscc",
-            )
-        ]
-        problems += check_rules(checked, rules, file, cap=MAX_LISTED_PROBLEMS)
+        problems += check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
 
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))

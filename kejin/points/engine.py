@@ -196,8 +196,13 @@ def _status(min_size: int) -> pl.Expr:
     )
 
 
-def _query(m: Method, lf: pl.LazyFrame, min_size: int, explain: bool) -> pl.LazyFrame:
-    """The whole scoring as one lazy query; each ``with_columns`` materialises what the next reads."""
+def _query(m: Method, lf: pl.LazyFrame, min_size: int, explain: bool, detail: bool = False) -> pl.LazyFrame:
+    """The whole scoring as one lazy query; each ``with_columns`` materialises what the next reads.
+
+    Once the indicator scores exist, the facts, lags and cohort statistics behind them are
+    dropped (the raw values too, unless ``detail``): the later stages then reuse that memory
+    instead of asking the system for more.
+    """
     compiler = ex.Compiler(m.derived)
     keys = cohort_keys(m)
     alls = m.all_indicators()
@@ -208,7 +213,14 @@ def _query(m: Method, lf: pl.LazyFrame, min_size: int, explain: bool) -> pl.Lazy
         *[stat for i in alls for stat in cohort_stats(i, pl.col(raw_column(i.id)), keys)],
         *[_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators],
     )
-    lf = lf.with_columns([score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls])
+    lf = lf.with_columns([score_expr(i, pl.col(raw_column(i.id)), keys).alias(score_column(i.id)) for i in alls])
+    ids = ["uscc", *(["name"] if "name" in lf.collect_schema().names() else []), "year"]
+    lf = lf.select(
+        *ids, "stage", *keys[2:],
+        *[weight_column(i.id) for i in m.indicators],
+        *[score_column(i.id) for i in alls],
+        *([raw_column(i.id) for i in alls] if detail else []),
+    )
     lf = lf.with_columns(_factor(m).alias(FACTOR))
     lf = lf.with_columns(_points_columns(m))
     lf = lf.with_columns(tiers.cohort_stats(pl.col("points"), keys))
@@ -238,11 +250,10 @@ def _min_size(m: Method, min_cohort: int | None) -> int:
     return min_cohort if min_cohort is not None else m.cohort.min_size
 
 
-def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.LazyFrame:
-    """The whole scoring as one lazy query ending in the published columns: collect it, or sink
-    it to a file (the streaming engine then never holds the ~150 working columns whole)."""
+def _scores(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.LazyFrame:
+    """The published columns up to (not including) the digests."""
     m = p.method
-    lf = _query(m, p.frame.with_columns(p.row_digests()).lazy(), _min_size(m, min_cohort), explain)
+    lf = _query(m, p.frame.lazy(), min_size, explain, detail)
     alls = m.all_indicators()
     details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
     return lf.select(
@@ -252,28 +263,38 @@ def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_
         pl.lit(m.id).alias("method"),
         pl.lit(m.version).alias("method_version"),
         pl.lit(m.sha256).alias("method_sha256"),
-        "row_digest",
-        pl.lit(p.input_digest()).alias("input_digest"),
     )
 
 
+def _with_digests(scores: pl.DataFrame, p: Prepared) -> pl.DataFrame:
+    """Append ``row_digest`` and ``input_digest`` (waiting for the worker thread only now)."""
+    return scores.with_columns(p.row_digests().alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
+
+
+def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.LazyFrame:
+    """The whole scoring as one lazy query ending in the published columns (waits for the digests
+    first; `score_prepared` runs the scoring while they are computed)."""
+    lf = _scores(p, explain, detail, _min_size(p.method, min_cohort))
+    return lf.with_columns(pl.lit(p.row_digests()).alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
+
+
 def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
-    out = score_query(p, explain=explain, detail=detail, min_cohort=min_cohort).collect()
-    _check_cohorts(out, p.method, _min_size(p.method, min_cohort))
+    """Score a prepared table; the digests are still being computed in the worker thread while
+    the scoring query runs, and are joined on at the end (rows are in the same order)."""
+    min_size = _min_size(p.method, min_cohort)
+    out = _with_digests(_scores(p, explain, detail, min_size).collect(), p)
+    _check_cohorts(out, p.method, min_size)
     return out
 
 
 def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
     """Score and write the results as CSV (same bytes as ``score(...).write_csv``); returns the rows
-    written. The query streams straight into the file unless the method must first check every
-    cohort's size (``on_small: error``)."""
-    m = as_method(method)
-    p = prepare(facts, m, digest_in_background=True)
-    query = score_query(p, detail=detail) if m.cohort.on_small == "flag" else score_prepared(p, detail=detail).lazy()
+    written. Nothing is written if a cohort is too small under ``on_small: error``."""
+    out = score_prepared(prepare(facts, as_method(method), digest_in_background=True), detail=detail)
     if year is not None:  # after the cohort windows: the other years still make the cohorts
-        query = query.filter(pl.col("year") == year)
-    query.sink_csv(path)
-    return p.frame.height if year is None else int((p.frame.get_column("year") == year).sum())
+        out = out.filter(pl.col("year") == year)
+    out.write_csv(path)
+    return out.height
 
 
 def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:

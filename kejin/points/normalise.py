@@ -12,9 +12,10 @@
 
 ``direction: lower`` turns a score s into 1 − s. Raw values are first clipped to ``clip``.
 
-The cohort statistics (ranks, counts, quantiles: window functions) are columns of their own,
-made in one pass (``cohort_stats``) before the scores read them: Polars does not share a window
-between the places a formula uses it, so a window written inline would be computed 2–4 times.
+The min-max quantiles (window functions) are columns of their own, made in one pass
+(``cohort_stats``) before the scores read them: Polars does not share a window between the
+places a formula uses it, and a min-max formula reads each end 2–4 times. The percentile's rank
+and count each appear once in its formula, so they stay inline (no extra columns to hold).
 """
 
 from __future__ import annotations
@@ -41,18 +42,16 @@ def _stat(ind: Indicator, name: str) -> str:
 def cohort_stats(ind: Indicator, x: pl.Expr, keys: list[str]) -> list[pl.Expr]:
     """The window statistics the indicator's score needs, one column each (none for fixed scales)."""
     n = ind.normalise
-    if n.method == "percentile":
-        return [x.rank("average").over(keys).alias(_stat(ind, "rank")), x.count().over(keys).alias(_stat(ind, "n"))]
     if n.method == "minmax":
         return [x.quantile(q, "linear").over(keys).alias(_stat(ind, name)) for name, q in (("lo", n.winsor[0]), ("hi", n.winsor[1]))]
     return []
 
 
-def score_expr(ind: Indicator, x: pl.Expr) -> pl.Expr:
-    """The score from the raw value and the columns of ``cohort_stats``."""
+def score_expr(ind: Indicator, x: pl.Expr, keys: list[str]) -> pl.Expr:
+    """The score from the raw value (and the columns of ``cohort_stats``); ``keys`` make the cohort."""
     n = ind.normalise
     if n.method == "percentile":
-        s = (pl.col(_stat(ind, "rank")) - 0.5) / pl.col(_stat(ind, "n")).cast(pl.Float64)
+        s = (x.rank("average").over(keys) - 0.5) / x.count().over(keys).cast(pl.Float64)
     elif n.method == "minmax":
         lo, hi = pl.col(_stat(ind, "lo")), pl.col(_stat(ind, "hi"))
         span = hi - lo

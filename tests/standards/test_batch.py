@@ -132,3 +132,4 @@ def test_lags_of_a_firm_grouped_table_equal_those_of_the_sorted_table(rnd):
     fast = with_lags(grouped, needed)
     slow = with_lags(grouped.sort("uscc", "year"), needed)
     assert fast.sort("uscc", "year").equals(slow)
+
