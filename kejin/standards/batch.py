@@ -68,6 +68,9 @@ def publish(output: Path | None) -> Iterator[IO[bytes]]:
     """A binary file that becomes ``output`` (or is copied to stdout) only if the block succeeds."""
     directory = Path(output).resolve().parent if output else None
     fd, tmp = tempfile.mkstemp(prefix=".kejin-", suffix=".part", dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # the mode a plainly created file would get, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle

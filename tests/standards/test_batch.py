@@ -133,3 +133,15 @@ def test_lags_of_a_firm_grouped_table_equal_those_of_the_sorted_table(rnd):
     slow = with_lags(grouped.sort("uscc", "year"), needed)
     assert fast.sort("uscc", "year").equals(slow)
 
+
+
+def test_published_output_has_the_usual_file_mode(tmp_path):
+    import os
+
+    out = tmp_path / "out.csv"
+    with batch.publish(out) as handle:
+        handle.write(b"a\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"a\n")
+    assert out.read_bytes() == b"a\n"
+    assert os.stat(out).st_mode == os.stat(plain).st_mode
