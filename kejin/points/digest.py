@@ -205,21 +205,10 @@ def _hex_into(d: np.ndarray, out: np.ndarray) -> None:
 
 
 def _string_column(chars: np.ndarray, n: int) -> pl.Series:
-    """``n`` strings of 16 ASCII bytes each, laid end to end in ``chars``, as a String column."""
-    import pyarrow as pa  # on first use: the import costs ~0.1 s, here in the digest worker thread
-
-    chars = chars.view(np.uint8)
-    if hasattr(pa, "string_view"):  # Polars' own layout: taken over without a copy
-        views = np.empty((n, 4), dtype=np.int32)  # length, first 4 bytes, buffer 0, offset
-        views[:, 0] = 16
-        views[:, 1] = chars.view(np.int32)[::4]
-        views[:, 2] = 0
-        views[:, 3] = np.arange(0, 16 * n, 16, dtype=np.int32)
-        arr = pa.StringViewArray.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(chars)])
-    else:
-        offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int32)
-        arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
-    return pl.Series("row_digest", arr, dtype=pl.String)
+    """``n`` strings of 16 ASCII bytes each, laid end to end in ``chars``, as a String column
+    (NumPy fixed-width bytes → Polars Binary → String; no Python object per row)."""
+    fixed = np.frombuffer(chars.view(np.uint8).tobytes() if not chars.flags.c_contiguous else chars.view(np.uint8), dtype="S16")[:n]
+    return pl.Series("row_digest", fixed).cast(pl.String)
 
 
 def _lane(s: pl.Series, kind: str) -> np.ndarray:

@@ -105,16 +105,12 @@ _USCC_LUT[np.frombuffer(USCC_CHARSET.encode(), dtype=np.uint8)] = np.arange(31, 
 
 
 def _fixed_width_bytes(strings: pl.Series, width: int) -> np.ndarray:
-    """An (n, width) uint8 view of strings that all have ``width`` bytes, without a Python loop."""
-    import pyarrow as pa
-
-    arr = strings.to_arrow()
-    if not pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.large_string())
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data.reshape(-1, width)
+    """An (n, width) uint8 array of strings that all have ``width`` bytes, without a Python loop
+    (the column joined into one value, taken as bytes)."""
+    if strings.len() == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    joined = strings.str.join("").cast(pl.Binary).item()
+    return np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
 
 
 def make_uscc(body17: str) -> str:
