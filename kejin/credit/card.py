@@ -115,10 +115,11 @@ class DataInfo(_Strict):
 class FitSettings(_Strict):
     """The binning and selection settings the card was fitted with, for re-fitting it."""
 
-    min_iv: float = Field(0.02, ge=0)
+    min_iv: float = Field(0.005, ge=0)  # features carrying less information are left out
     max_n_prebins: int = Field(50, ge=2, le=200)
     min_bin_size: float = Field(0.05, gt=0, lt=0.5)
     seed: int = 0
+    l2: float = Field(1.0, ge=0)  # L2 penalty on the coefficients (scikit-learn's default C = 1)
 
 
 class Scorecard(_Strict):

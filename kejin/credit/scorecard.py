@@ -148,7 +148,7 @@ def fit_scorecard(frame: pl.DataFrame, target: str, options: FitOptions | None =
         binned.append(feature)
         indices.append(index)
 
-    intercept, coefficients = _fit_signed(binned, indices, y.y, excluded)
+    intercept, coefficients = _fit_signed(binned, indices, y.y, excluded, settings.l2)
     calibration = Calibration(sample_default_rate=float(y.y.mean()), target_pd=options.target_pd)
     if options.target_pd is not None:
         # Prior correction: move the intercept so the average PD matches the long-run PD.
@@ -197,7 +197,7 @@ def _logit(p: float) -> float:
 
 
 def _fit_signed(
-    binned: list[FeatureBinning], indices: list[np.ndarray], y: np.ndarray, excluded: list[Excluded]
+    binned: list[FeatureBinning], indices: list[np.ndarray], y: np.ndarray, excluded: list[Excluded], l2: float
 ) -> tuple[float, np.ndarray]:
     """Fit, then drop the feature with the most wrong-signed coefficient and refit until none is left.
 
@@ -214,7 +214,7 @@ def _fit_signed(
                     + "; ".join(f"{e.name}: {e.en}" for e in excluded[:10]),
                 )
             )
-        intercept, coefficients = fit_logistic(_woe_matrix(binned, indices), y)
+        intercept, coefficients = fit_logistic(_woe_matrix(binned, indices), y, l2)
         worst = int(np.argmax(coefficients))
         if coefficients[worst] <= 0:
             return intercept, coefficients

@@ -27,6 +27,17 @@ def test_logistic_matches_sklearn_unpenalised():
     assert coefficients == pytest.approx(reference.coef_[0], abs=1e-4)
 
 
+def test_logistic_with_l2_matches_sklearn_default():
+    """``l2 = 1`` is scikit-learn's default penalty (C = 1), the card's default."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(700, 5))
+    y = (rng.random(700) < 1 / (1 + np.exp(-(-1 + x @ [0.9, -0.6, 0.4, 0.1, 0.0])))).astype(int)
+    intercept, coefficients = fit_logistic(x, y, l2=1.0)
+    reference = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000).fit(x, y)
+    assert intercept == pytest.approx(reference.intercept_[0], abs=1e-5)
+    assert coefficients == pytest.approx(reference.coef_[0], abs=1e-5)
+
+
 def test_card_round_trip_scores_identically(card, test_book, tmp_path):
     path, version = versioned_path(tmp_path, card.model_id)
     assert (path.name, version) == ("synthetic-v1.json", 1)
