@@ -55,6 +55,14 @@ def stage_label(code: str | None, lang: str) -> str:
     return names[lang] if names else (code or "—")
 
 
+def sector_label(code: str, lang: str) -> str:
+    """A frontier sector's name from the data norms (the code itself if the norms do not name it)."""
+    from kejin.facts import schema
+
+    text = schema.norms().frontier_sector_labels.get(code)
+    return (text.zh if lang == "zh" else text.en) if text else code
+
+
 def echarts_path() -> Path | None:
     """Apache ECharts as shipped by the ``vizly`` package (a declared dependency), or None."""
     spec = importlib.util.find_spec("vizly")
@@ -79,6 +87,7 @@ def render(request: Request, name: str, p: Principal | None, status: int = 200, 
     lang = lang_of(request)
     ctx.update(request=request, p=p, lang=lang, t=lambda k: label(k, lang), unit=money_unit,
                code=lambda kind, c: code_label(kind, c, lang), stage_name=lambda c: stage_label(c, lang),
+               sector=lambda c: sector_label(c, lang),
                has_echarts=echarts_path() is not None, path=request.url.path)
     resp = templates.TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in ("zh", "en"):
@@ -165,7 +174,7 @@ def create_app(db: Database | None = None) -> FastAPI:
                 for x in (fs or "").split(";"):
                     if x:
                         sectors[x] = sectors.get(x, 0) + 1
-            charts["sectors"] = dict(sorted(sectors.items(), key=lambda kv: -kv[1]))
+            charts["sectors"] = {sector_label(k, lang_of(request)): v for k, v in sorted(sectors.items(), key=lambda kv: -kv[1])}
             n_ent = s.scalar(sa.select(sa.func.count()).select_from(Enterprise))
             n_batches, problems = chain.verify(s) if p.role == "bureau" else (None, [])
             return render(request, "overview.html", p, batch=b, charts=charts, charts_json=json.dumps(charts, ensure_ascii=False),
