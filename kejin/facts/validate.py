@@ -114,7 +114,14 @@ TYPE_WORDS = {
 
 
 # ---------------------------------------------------------------- rules on typed values
-def _rules(present: set[str], fields: list[FactField]) -> list[Rule]:
+def _bad_among_distinct(frame: pl.DataFrame, name: str, valid: pl.Expr) -> pl.Expr:
+    """Rows whose value fails ``valid``, checking each distinct value once (codes repeat a lot)."""
+    distinct = frame.select(pl.col(name).unique().drop_nulls())
+    bad = distinct.filter(~valid).get_column(name)
+    return pl.col(name).is_in(bad.implode()) if bad.len() else pl.lit(False)
+
+
+def _rules(present: set[str], fields: list[FactField], frame: pl.DataFrame) -> list[Rule]:
     rules: list[Rule] = []
     year_end = pl.date(pl.col("year"), 12, 31)
     for f in fields:
@@ -158,11 +165,11 @@ def _rules(present: set[str], fields: list[FactField]) -> list[Rule]:
             )
         if f.check == "region":
             rules.append(
-                Rule("value.region", f.name, ~codes.region_valid_expr(f.name), "行政区划代码应为6位数字且省级代码存在（GB/T 2260）", "division code must be 6 digits with an existing province prefix (GB/T 2260)")
+                Rule("value.region", f.name, _bad_among_distinct(frame, f.name, codes.region_valid_expr(f.name)), "行政区划代码应为6位数字且省级代码存在（GB/T 2260）", "division code must be 6 digits with an existing province prefix (GB/T 2260)")
             )
         if f.check == "industry":
             rules.append(
-                Rule("value.industry", f.name, ~codes.industry_valid_expr(f.name), "行业代码应为门类字母加2至4位数字且大类属于该门类（GB/T 4754-2017）", "industry code must be a section letter plus 2-4 digits with a division of that section (GB/T 4754-2017)")
+                Rule("value.industry", f.name, _bad_among_distinct(frame, f.name, codes.industry_valid_expr(f.name)), "行业代码应为门类字母加2至4位数字且大类属于该门类（GB/T 4754-2017）", "industry code must be a section letter plus 2-4 digits with a division of that section (GB/T 4754-2017)")
             )
         if f.check == "year_range":
             top = schema.current_year()
@@ -233,7 +240,7 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
             unparsed[f.name] = bad
             zh, en = TYPE_WORDS[f.type]
             rules.append(Rule("value.type", f.name, bad, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f"__raw_{f.name}"))
-    for rule in _rules(present, selected):
+    for rule in _rules(present, selected, checked):
         bad = rule.bad & ~unparsed[rule.field] if rule.code == "value.required" and rule.field in unparsed else rule.bad
         shown = f"__raw_{rule.field}" if rule.field in present else None
         rules.append(Rule(rule.code, rule.field, bad, rule.zh, rule.en, shown))
