@@ -69,7 +69,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     import duckdb
-    import polars as pl
 
     from kejin.facts import load_facts
     from kejin.standards import engine

@@ -7,7 +7,6 @@ report "row 17, field revenue, value 'abc'" — nothing is converted silently he
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
-import numpy as np
 import polars as pl
 
 from kejin.errors import InputError, Problem

@@ -9,7 +9,6 @@ one-firm table.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import polars as pl

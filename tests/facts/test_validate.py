@@ -1,7 +1,5 @@
 """Reading and validating fact files: formats, encodings, headers, and every bad-input case."""
 
-import shutil
-import zipfile
 from pathlib import Path
 
 import polars as pl

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from kejin.facts.synth import synth_facts
