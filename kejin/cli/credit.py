@@ -62,6 +62,14 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat | ScoreFormat, output: Optional
         console.print(f"已写入 written: {output}", highlight=False)
 
 
+def _one_row(values: dict[str, object], hint: str) -> pl.DataFrame:
+    """A one-row table from command-line options, when no --data file is given (all are needed)."""
+    missing = [k for k, v in values.items() if v is None]
+    if missing:
+        raise typer.BadParameter(f"需要 --data 或 {hint} / need --data or {hint} (missing: {', '.join(missing)})")
+    return pl.DataFrame([values])
+
+
 def _write_table(frame: pl.DataFrame, path: Path) -> None:
     """Parquet by default; CSV for a .csv name (booleans as true/false, blanks empty)."""
     if path.suffix.lower() == ".csv":
@@ -242,11 +250,10 @@ def line(
     if data is not None:
         frame = read_table(data)
     else:
-        values = {"tier": tier, "innovation_points": points, "standards_met": standards_met, "revenue": revenue, "existing_debt": debt}
-        missing = [k for k, v in values.items() if v is None]
-        if missing:
-            raise typer.BadParameter(f"需要 --data 或全部单户参数 / need --data or all of: {', '.join(missing)}")
-        frame = pl.DataFrame([values | ({"pd": pd} if pd is not None else {})])
+        one = {"tier": tier, "innovation_points": points, "standards_met": standards_met, "revenue": revenue, "existing_debt": debt}
+        frame = _one_row(one, "--tier --points --standards-met --revenue --debt")
+        if pd is not None:
+            frame = frame.with_columns(pl.lit(pd).alias("pd"))
     result = suggest_lines(policy, frame, str(data) if data else None)
     if format is OutputFormat.table:
         for row in result.iter_rows(named=True):
@@ -277,11 +284,9 @@ def sharing_split(
         absent = [c for c in ("tier", "loan", "loss") if c not in frame.columns]
         if absent:
             raise typer.BadParameter(f"数据缺少列 / missing columns: {', '.join(absent)}")
-        losses = [(str(r["tier"]), r["loan"], r["loss"]) for r in frame.iter_rows(named=True)]
-    elif None in (tier, loan, loss):
-        raise typer.BadParameter("需要 --data 或 --tier --loan --loss / need --data or --tier --loan --loss")
     else:
-        losses = [(tier, loan, loss)]
+        frame = _one_row({"tier": tier, "loan": loan, "loss": loss}, "--tier --loan --loss")
+    losses = [(str(r["tier"]), r["loan"], r["loss"]) for r in frame.iter_rows(named=True)]
     results = split_losses(sharing, losses, pool_balance, str(data) if data else None)
     records = []
     for n, r in enumerate(results, start=1):

@@ -87,16 +87,16 @@ def eval_cmd(
             batch.write_csv(batch.wide_chunks(source, packs, gaps=gaps, year=year), output, on_chunk=lambda t: bar.advance(t.height))
         return
     counts = {p.id: {"rows": 0, "pass": 0, "fail": 0, "not_evaluable": 0} for p in packs}
-
-    def tally(table) -> None:
-        bar.advance(table.height)
-        for p in packs:
-            c = counts[p.id]
-            c["rows"] += table.height
-            for status, n in table[f"{p.id}.status"].value_counts().iter_rows():
-                c[status] += n
-
     with progress("评价 / evaluating", total=source.rows) as bar:
+
+        def tally(table: pl.DataFrame) -> None:
+            bar.advance(table.height)
+            for p in packs:
+                c = counts[p.id]
+                c["rows"] += table.height
+                for status, n in table[f"{p.id}.status"].value_counts().iter_rows():
+                    c[status] += n
+
         chunks = batch.wide_chunks(source, packs, gaps=gaps, year=year)
         if output:
             batch.write_csv(chunks, output, on_chunk=tally)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kejin.credit import metrics
-from kejin.credit.card import CalibrationBand, Evaluation
+from kejin.credit.card import Evaluation
 
 HISTOGRAM_BINS = 20
 
@@ -26,7 +26,7 @@ def evaluate(y: np.ndarray, score: np.ndarray, pd: np.ndarray) -> Evaluation:
         auc=found.auc,
         gini=found.gini,
         ks=found.ks,
-        calibration=[CalibrationBand(**vars(b)) for b in bands],
+        calibration=bands,
         hosmer_lemeshow=hl,
         hosmer_lemeshow_p=hl_p,
         histogram_edges=[float(e) for e in edges],

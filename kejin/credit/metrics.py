@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from kejin.credit.card import CalibrationBand
+
 # Verdict thresholds for PSI/CSI, the industry convention optbinning also uses.
 PSI_WARNING = 0.10
 PSI_ALERT = 0.25
@@ -91,15 +93,7 @@ def psi_verdict(value: float, warning: float = PSI_WARNING, alert: float = PSI_A
 VERDICT_ZH = {"stable": "稳定", "warning": "预警", "alert": "警报"}
 
 
-@dataclass(frozen=True)
-class CalibrationRow:
-    band: int
-    score_low: float
-    score_high: float
-    n: int
-    defaults: int
-    observed_rate: float
-    mean_pd: float
+CalibrationRow = CalibrationBand  # a band of the calibration table, stored in the card as it is
 
 
 def calibration_table(y: np.ndarray, pd: np.ndarray, score: np.ndarray, n_bands: int = 10) -> list[CalibrationRow]:

@@ -207,7 +207,7 @@ def _hex_into(d: np.ndarray, out: np.ndarray) -> None:
 def _string_column(chars: np.ndarray, n: int) -> pl.Series:
     """``n`` strings of 16 ASCII bytes each, laid end to end in ``chars``, as a String column
     (NumPy fixed-width bytes → Polars Binary → String; no Python object per row)."""
-    fixed = np.frombuffer(chars.view(np.uint8).tobytes() if not chars.flags.c_contiguous else chars.view(np.uint8), dtype="S16")[:n]
+    fixed = np.ascontiguousarray(chars).reshape(-1).view("S16")[:n]
     return pl.Series("row_digest", fixed).cast(pl.String)
 
 

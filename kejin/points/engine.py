@@ -1,7 +1,6 @@
 """The scoring engine: one lazy Polars query from facts to points, stage, cohort percentile and tier.
 
-Steps (all columnar; ``score_query`` is one lazy query that is collected once, or streamed into
-a CSV file by ``write_scores_csv``):
+Steps (all columnar; steps 2–6 are one lazy query, collected once by ``score_prepared``):
 
 1. keep the rows in the method's scope and the columns it reads; sort by (uscc, year);
    add the earlier-year columns the expressions need (``kejin.rules.lags``);
@@ -16,7 +15,8 @@ a CSV file by ``write_scores_csv``):
 
 Every row carries the method id, version, SHA-256, its own input's row digest and the input
 digest (``digest``). ``score`` and ``write_scores_csv`` compute both digests in a worker thread
-while Polars builds the lags (hashlib, NumPy and Polars release the GIL).
+while the scoring query runs, and join them on at the end (hashlib, NumPy and Polars release
+the GIL).
 """
 
 from __future__ import annotations
@@ -271,13 +271,6 @@ def _with_digests(scores: pl.DataFrame, p: Prepared) -> pl.DataFrame:
     return scores.with_columns(p.row_digests().alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
 
 
-def score_query(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.LazyFrame:
-    """The whole scoring as one lazy query ending in the published columns (waits for the digests
-    first; `score_prepared` runs the scoring while they are computed)."""
-    lf = _scores(p, explain, detail, _min_size(p.method, min_cohort))
-    return lf.with_columns(pl.lit(p.row_digests()).alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
-
-
 def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
     """Score a prepared table; the digests are still being computed in the worker thread while
     the scoring query runs, and are joined on at the end (rows are in the same order)."""
@@ -309,4 +302,4 @@ def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explai
     return score_prepared(prepare(facts, m, digest_in_background=True), explain=explain, detail=detail, min_cohort=min_cohort)
 
 
-__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "score_query", "write_scores_csv", "cohort_keys", "group_column", "raw_column", "score_column", "weight_column"]
+__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "write_scores_csv", "cohort_keys", "group_column", "raw_column", "score_column", "weight_column"]

@@ -96,6 +96,15 @@ def render(request: Request, name: str, p: Principal | None, status: int = 200, 
     return resp
 
 
+ONLY_BUREAU_IMPORTS = ("只有科技局可以导入数据", "only the tech bureau imports")
+NO_FUND_ACCESS = ("无权查看基金", "no access to funds")
+
+
+def denied(request: Request, p: Principal | None, message: tuple[str, str], status: int = 403) -> HTMLResponse:
+    """The page that says, in both languages, why this user may not see or do this."""
+    return render(request, "denied.html", p, status=status, message=message)
+
+
 def create_app(db: Database | None = None) -> FastAPI:
     app = create_api(db)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -194,10 +203,10 @@ def create_app(db: Database | None = None) -> FastAPI:
             try:
                 consent = enterprise_access(s, p, uscc)
             except Problem as exc:
-                return render(request, "denied.html", p, status=exc.status, message=(exc.zh, exc.en))
+                return denied(request, p, (exc.zh, exc.en), exc.status)
             e = s.get(Enterprise, uscc)
             if e is None:
-                return render(request, "denied.html", p, status=404, message=("未找到企业", "enterprise not found"))
+                return denied(request, p, ("未找到企业", "enterprise not found"), 404)
             record = ent_routes.build_record(s, e)
             if p.role != "enterprise":
                 repo.audit(s, user=p.user, action="record.read", target=uscc,
@@ -222,7 +231,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         s, p = who(request)
         with s:
             if not p.can("imports:write"):
-                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+                return denied(request, p, ONLY_BUREAU_IMPORTS)
             jobs = import_routes.list_imports(request, s, Page(1, 20), p)
             return render(request, "import.html", p, jobs=jobs, job=None)
 
@@ -233,7 +242,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             form = await request.form()
             check_csrf(p, request, str(form.get("csrf_token", "")))
             if not p.can("imports:write"):
-                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+                return denied(request, p, ONLY_BUREAU_IMPORTS)
             file = form.get("file")
             if not isinstance(file, UploadFile) and not hasattr(file, "read"):
                 return RedirectResponse("/import", status_code=303)
@@ -250,7 +259,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         s, p = who(request)
         with s:
             if not p.can("imports:write"):
-                return render(request, "denied.html", p, status=403, message=("只有科技局可以导入数据", "only the tech bureau imports"))
+                return denied(request, p, ONLY_BUREAU_IMPORTS)
             job = import_routes.get_import(job_id, request, s, p)
             return render(request, "import.html", p, jobs=None, job=job)
 
@@ -260,7 +269,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         s, p = who(request)
         with s:
             if not p.can("recommendations:read"):
-                return render(request, "denied.html", p, status=403, message=("无权查看推荐名单", "no access to the lists"))
+                return denied(request, p, ("无权查看推荐名单", "no access to the lists"))
             data = eval_routes.recommendations(s, Page(max(page, 1), 50), p, batch=None, tier=tier or None, stage=stage or None,
                                                region_code=region_code or None, format="json")
             qs = "&".join(f"{k}={v}" for k, v in (("tier", tier), ("stage", stage), ("region_code", region_code)) if v)
@@ -282,7 +291,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         with s:
             check_csrf(p, request, csrf_token)
             if not p.can("consents:write"):
-                return render(request, "denied.html", p, status=403, message=("只有企业可以授权", "only a firm grants consent"))
+                return denied(request, p, ("只有企业可以授权", "only a firm grants consent"))
             consent_routes.grant(consent_routes.ConsentIn(institution_org_id=institution_org_id, purpose=purpose or None), s, p)
         return RedirectResponse("/consents", status_code=303)
 
@@ -292,7 +301,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         with s:
             check_csrf(p, request, csrf_token)
             if not p.can("consents:write"):
-                return render(request, "denied.html", p, status=403, message=("只有企业可以撤销授权", "only a firm revokes consent"))
+                return denied(request, p, ("只有企业可以撤销授权", "only a firm revokes consent"))
             consent_routes.revoke(consent_id, s, p)
         return RedirectResponse("/consents", status_code=303)
 
@@ -301,7 +310,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         s, p = who(request)
         with s:
             if not p.can("funds:read"):
-                return render(request, "denied.html", p, status=403, message=("无权查看基金", "no access to funds"))
+                return denied(request, p, NO_FUND_ACCESS)
             data = fund_routes.list_funds(s, Page(1, 200), p, strategy=None)
             return render(request, "funds.html", p, data=data)
 
@@ -310,11 +319,11 @@ def create_app(db: Database | None = None) -> FastAPI:
         s, p = who(request)
         with s:
             if not p.can("funds:read"):
-                return render(request, "denied.html", p, status=403, message=("无权查看基金", "no access to funds"))
+                return denied(request, p, NO_FUND_ACCESS)
             try:
                 ev = fund_routes.fund_evaluation(fund_id, s, p)
             except Problem as exc:
-                return render(request, "denied.html", p, status=exc.status, message=(exc.zh, exc.en))
+                return denied(request, p, (exc.zh, exc.en), exc.status)
             return render(request, "fund.html", p, ev=ev, ev_json=json.dumps(ev, ensure_ascii=False, default=str))
 
     return app
