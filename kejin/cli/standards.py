@@ -72,6 +72,7 @@ def eval_cmd(
     as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="按该日生效的版本 / use the versions in force on this date"),
     chunk_rows: int = typer.Option(131_072, "--chunk-rows", min=1, help="每批行数（按企业切分，限制内存）/ rows per chunk (cut between firms; bounds memory)"),
 ) -> None:
+    from kejin.output import publish
     from kejin.standards import batch
     from kejin.standards.registry import resolve
 
@@ -79,7 +80,7 @@ def eval_cmd(
     with progress("读取 / reading", total=None):
         source = batch.open_facts(input, packs, chunk_rows=chunk_rows)
     if format == OutputFormat.json:
-        with progress("评价 / evaluating", total=source.rows) as bar, batch.publish(output) as handle:
+        with progress("评价 / evaluating", total=source.rows) as bar, publish(output) as handle:
             _write_json_records(handle, packs, source, gaps, year, bar.advance)
         return
     if format == OutputFormat.csv:

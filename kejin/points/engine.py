@@ -1,26 +1,30 @@
-"""The scoring engine: one lazy Polars query from facts to points, stage, cohort percentile and tier.
+"""The scoring engine: facts to points, stage, cohort percentile, tier and explanations.
 
-Steps (all columnar; steps 2–6 are one lazy query, collected once by ``score_prepared``):
+Steps (all columnar, whole table at once):
 
 1. keep the rows in the method's scope and the columns it reads; sort by (uscc, year);
    add the earlier-year columns the expressions need (``kejin.rules.lags``);
-2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank);
-3. stage from the stage rule; cohort = year × stage (× region prefix / industry if configured);
+2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank) and the
+   stage from the stage rule — one lazy Polars query; cohort = year × stage (× region prefix /
+   industry if configured);
+3. the cohort statistics of the indicators (mid-rank percentiles, winsorising quantiles) by
+   sorting each column once by (cohort, value) (``kejin.points.cohorts``, NumPy, one thread per
+   column);
 4. indicator scores in [0, 1] (``normalise``), weights of the firm's stage, the missing-data
-   policy, group sub-scores, bonus (capped), points rounded to 1e-4;
-5. cohort rank, percentile and tier of the points (``tiers``);
+   policy, group sub-scores, bonus (capped), points rounded to 1e-4 — one lazy query;
+5. cohort rank, percentile and tier of the points (``cohorts``, then ``tiers``);
 6. explanations (``explain``): the two indicators that raised the points most and the two that
    lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
    firm), and the indicators it could not use (blank inputs).
 
 Every row carries the method id, version, SHA-256, its own input's row digest and the input
 digest (``digest``). ``score`` and ``write_scores_csv`` compute both digests in a worker thread
-while the scoring query runs, and join them on at the end (hashlib, NumPy and Polars release
-the GIL).
+while the scoring runs, and join them on at the end (hashlib, NumPy and Polars release the GIL).
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +33,15 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
+from kejin.facts.validate import keys_strictly_ascending
+from kejin.output import publish
 from kejin.points import tiers
 from kejin.points.columns import FACTOR, group_column, raw_column, score_column, weight_column
 from kejin.points.digest import input_digest, row_digests
-from kejin.points.explain import explanation_codes, explanation_texts, unusable_text
-from kejin.points.methods import ALL_STAGES, Method, resolve
-from kejin.points.normalise import cohort_stats, raw_value, score_expr
+from kejin.points.cohorts import Cohorts
+from kejin.points.explain import contribution_columns, explanation_codes, explanation_texts, unusable_column, unusable_mask
+from kejin.points.methods import ALL_STAGES, Indicator, Method, resolve
+from kejin.points.normalise import Statistics, cohort_statistics, raw_value, score_expr
 from kejin.points.stages import stage_conditions, stage_expr
 from kejin.rules import expr as ex
 from kejin.rules.lags import with_lags
@@ -108,23 +115,14 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
         for sct in scope.sectors_any:
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
-    if not _strictly_sorted(frame):
+    if not keys_strictly_ascending(frame):
         frame = frame.sort(["uscc", "year"])
-        if not _strictly_sorted(frame):
+        if not keys_strictly_ascending(frame):
             dup = frame.select(["uscc", "year"]).is_duplicated()
             row = frame.filter(dup).row(0, named=True)
             raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
     digest: Digests | Future[Digests] = _HASHER.submit(_both_digests, frame, cols) if digest_in_background else _both_digests(frame, cols)
     return Prepared(method, with_lags(frame, method.uses()), digest)
-
-
-def _strictly_sorted(frame: pl.DataFrame) -> bool:
-    """True when rows are in strictly increasing (uscc, year) order (sorted and unique)."""
-    if frame.height < 2:
-        return True
-    u, y = pl.col("uscc"), pl.col("year")
-    step = (u > u.shift(1)) | ((u == u.shift(1)) & (y > y.shift(1)))
-    return bool(frame.select(step.slice(1).all()).item())
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:
@@ -196,40 +194,77 @@ def _status(min_size: int) -> pl.Expr:
     )
 
 
-def _query(m: Method, lf: pl.LazyFrame, min_size: int, explain: bool, detail: bool = False) -> pl.LazyFrame:
-    """The whole scoring as one lazy query; each ``with_columns`` materialises what the next reads.
+def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: bool) -> tuple[pl.LazyFrame, Cohorts]:
+    """Stage, cohort and every indicator's score (and weight in the firm's stage).
 
-    Once the indicator scores exist, the facts, lags and cohort statistics behind them are
-    dropped (the raw values too, unless ``detail``): the later stages then reuse that memory
-    instead of asking the system for more.
+    The facts and lags are dropped as soon as the raw values exist; the cohort statistics are
+    computed column by column in worker threads (NumPy sorts release the GIL).
     """
     compiler = ex.Compiler(m.derived)
-    keys = cohort_keys(m)
     alls = m.all_indicators()
-    lf = lf.with_columns(stage_conditions(m, compiler))
-    lf = lf.with_columns(stage_expr(m).alias("stage"), *_cohort_extra(m))
-    lf = lf.with_columns([raw_value(i, compiler.compile(i.value)).alias(raw_column(i.id)) for i in alls])
-    lf = lf.with_columns(
-        *[stat for i in alls for stat in cohort_stats(i, pl.col(raw_column(i.id)), keys)],
-        *[_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators],
+    ids = _id_columns(frame)
+    raw = (
+        frame.lazy()
+        .with_columns(stage_conditions(m, compiler))
+        .with_columns(stage_expr(m).alias("stage"), *_cohort_extra(m))
+        .with_columns([raw_value(i, compiler.compile(i.value)).alias(raw_column(i.id)) for i in alls])
+        .select(*ids, "stage", *keys[2:], *[raw_column(i.id) for i in alls])
+        .collect()
     )
-    lf = lf.with_columns([score_expr(i, pl.col(raw_column(i.id)), keys).alias(score_column(i.id)) for i in alls])
-    ids = ["uscc", *(["name"] if "name" in lf.collect_schema().names() else []), "year"]
-    lf = lf.select(
+    cohorts = Cohorts.of(raw, keys)
+    wanted = [(i, found) for i in alls if (found := cohort_statistics(i))]
+
+    def statistics(item: tuple[Indicator, tuple[list[str], Statistics]]) -> list[pl.Series]:
+        ind, (names, compute) = item
+        arrays = compute(cohorts, raw.get_column(raw_column(ind.id)).to_numpy())
+        return [pl.Series(name, a, nan_to_null=True) for name, a in zip(names, arrays)]
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="kejin-cohort") as pool:
+        raw = raw.with_columns([column for columns in pool.map(statistics, wanted) for column in columns])
+    lf = raw.lazy().with_columns(
+        *[_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators],
+        *[score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls],
+    )
+    return lf.select(
         *ids, "stage", *keys[2:],
         *[weight_column(i.id) for i in m.indicators],
         *[score_column(i.id) for i in alls],
         *([raw_column(i.id) for i in alls] if detail else []),
+    ), cohorts
+
+
+def _id_columns(frame: pl.DataFrame) -> list[str]:
+    return ["uscc", *(["name"] if "name" in frame.columns else []), "year"]
+
+
+def _score_table(m: Method, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool = False) -> pl.DataFrame:
+    """Scores, points, cohort ranks, tiers, status and explanations of every row of ``frame``.
+
+    Polars does the row-wise work as lazy queries; the cohort statistics (of the indicators, then
+    of the points) and the explanations are whole-column NumPy work between them.
+    """
+    keys = cohort_keys(m)
+    indicators, cohorts = _indicator_scores(m, frame, keys, detail)
+    scored = (
+        indicators.with_columns(_factor(m).alias(FACTOR))
+        .with_columns(*_points_columns(m), unusable_mask(m), *(contribution_columns(m) if explain else []))
+        .collect()
     )
-    lf = lf.with_columns(_factor(m).alias(FACTOR))
-    lf = lf.with_columns(_points_columns(m))
-    lf = lf.with_columns(tiers.cohort_stats(pl.col("points"), keys))
-    lf = lf.with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
-    lf = lf.with_columns(_status(min_size), unusable_text(m))
+    size, top, average = cohorts.points_ranks(scored.get_column("points").to_numpy())
+    scored = scored.with_columns(
+        pl.Series("cohort_size", size, dtype=pl.UInt32),
+        pl.Series("__rank_min", top, nan_to_null=True),
+        pl.Series("__rank_avg", average, nan_to_null=True),
+    )
+    lf = scored.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
+    lf = lf.with_columns(_status(min_size))
+    extra = [unusable_column(m, scored)]
     if explain:
-        for stage in [*explanation_codes(m), explanation_texts(m)]:
-            lf = lf.with_columns(stage)
-    return lf
+        extra += explanation_codes(m, scored)
+    lf = lf.with_columns(extra)
+    if explain:
+        lf = lf.with_columns(explanation_texts(m))
+    return lf.collect()
 
 
 def _check_cohorts(out: pl.DataFrame, m: Method, min_size: int) -> None:
@@ -253,7 +288,7 @@ def _min_size(m: Method, min_cohort: int | None) -> int:
 def _scores(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.LazyFrame:
     """The published columns up to (not including) the digests."""
     m = p.method
-    lf = _query(m, p.frame.lazy(), min_size, explain, detail)
+    lf = _score_table(m, p.frame, min_size, explain, detail).lazy()
     alls = m.all_indicators()
     details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
     return lf.select(
@@ -282,11 +317,13 @@ def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, m
 
 def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
     """Score and write the results as CSV (same bytes as ``score(...).write_csv``); returns the rows
-    written. Nothing is written if a cohort is too small under ``on_small: error``."""
+    written. The file appears only once complete (``kejin.output.publish``): nothing is written
+    if a cohort is too small under ``on_small: error``, and a failed write leaves no half file."""
     out = score_prepared(prepare(facts, as_method(method), digest_in_background=True), detail=detail)
     if year is not None:  # after the cohort windows: the other years still make the cohorts
         out = out.filter(pl.col("year") == year)
-    out.write_csv(path)
+    with publish(Path(path)) as handle:
+        out.write_csv(handle)
     return out.height
 
 

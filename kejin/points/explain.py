@@ -5,13 +5,17 @@ Contribution of indicator j = effective weight × (score − 0.5), i.e. against 
 ``raised`` = the largest positive contribution, then the next; ``lowered`` the same for the most
 negative; pack order breaks ties (the first index wins). Everything is whole-column work inside
 the scoring query — a max/min across the k contributions, then the first index that reaches it,
-then the same with that index masked — and the texts come from a (k + 1)² lookup table.
+then the same with that index masked — and the texts come from a (k + 1)² lookup table. The
+contributions, maxima and indices are NumPy passes over the k columns.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 
 from kejin.points.columns import FACTOR, score_column, weight_column
@@ -19,51 +23,79 @@ from kejin.points.methods import Method
 
 EPS = 1e-12  # a contribution counts only when it is clearly non-zero
 RAISED, LOWERED = "__raised_code", "__lowered_code"
+UNUSABLE = "__unusable"
+BLOCK = 16_384
 
 
-def unusable_text(m: Method) -> pl.Expr:
-    """``unusable``: ids of the indicators (bonus included) whose score is blank, in pack order,
-    joined by ";" (empty when every indicator is usable)."""
-    flags = [pl.when(pl.col(score_column(i.id)).is_null()).then(pl.lit(i.id)) for i in m.all_indicators()]
-    return (pl.concat_str(flags, separator=";", ignore_nulls=True) if flags else pl.lit("")).alias("unusable")
+def unusable_mask(m: Method) -> pl.Expr:
+    """``__unusable``: bit j set when the score of indicator j (pack order, bonus included) is blank."""
+    flags = [pl.col(score_column(i.id)).is_null().cast(pl.Int64) * (1 << j) for j, i in enumerate(m.all_indicators())]
+    return (pl.sum_horizontal(flags) if flags else pl.lit(0, dtype=pl.Int64)).alias(UNUSABLE)
 
 
-def _first_index(values: list[pl.Expr], best: pl.Expr) -> pl.Expr:
-    """The first j with values[j] == best (k when none)."""
-    chain = pl.when(values[0] == best).then(pl.lit(0, dtype=pl.Int64))
-    for j in range(1, len(values)):
-        chain = chain.when(values[j] == best).then(pl.lit(j, dtype=pl.Int64))
-    return chain.otherwise(pl.lit(len(values), dtype=pl.Int64))
+def unusable_column(m: Method, scored: pl.DataFrame) -> pl.Series:
+    """``unusable``: ids of the indicators whose score is blank, in pack order, joined by ";"
+    (empty when every indicator is usable). The text is built once per distinct ``unusable_mask``
+    (a handful in practice) and looked up."""
+    ids = [i.id for i in m.all_indicators()]
+    mask = scored.get_column(UNUSABLE)
+    masks = mask.unique().to_list()
+    texts = [";".join(iid for j, iid in enumerate(ids) if (x >> j) & 1) for x in masks]
+    return mask.replace_strict(masks, texts, return_dtype=pl.String).alias("unusable")
 
 
-def explanation_codes(m: Method) -> list[list[pl.Expr]]:
-    """``with_columns`` stages ending in ``__raised_code`` / ``__lowered_code`` = first × (k+1) + second
-    (k = none). Each stage materialises the columns the next one compares against."""
-    inds = m.indicators
-    k = len(inds)
-    if k == 0:
-        return [[pl.lit(0, dtype=pl.Int64).alias(RAISED), pl.lit(0, dtype=pl.Int64).alias(LOWERED)]]
+def contribution_columns(m: Method) -> list[pl.Expr]:
+    """``__c<j>`` = weight × factor × (score − 0.5) of indicator j, blank counted as 0 (no nulls,
+    so NumPy reads the column without a copy)."""
     f = pl.col(FACTOR).fill_null(0.0)
-    c = [f"__c{j}" for j in range(k)]
-    contributions = [
-        (pl.col(weight_column(i.id)) * f * (pl.col(score_column(i.id)) - 0.5)).fill_null(0.0).fill_nan(0.0).alias(c[j]) for j, i in enumerate(inds)
+    return [
+        (pl.col(weight_column(i.id)) * f * (pl.col(score_column(i.id)) - 0.5)).fill_null(0.0).fill_nan(0.0).alias(f"__c{j}")
+        for j, i in enumerate(m.indicators)
     ]
-    vals = [pl.col(x) for x in c]
-    # raised: largest values (max); lowered: most negative (min) — the same as the max of −c, exactly
-    sides = (("r", pl.max_horizontal, float("-inf")), ("l", pl.min_horizontal, float("inf")))
-    best1 = [top(vals).alias(f"__{t}b1") for t, top, _ in sides]
-    index1 = [_first_index(vals, pl.col(f"__{t}b1")).alias(f"__{t}i1") for t, _, _ in sides]
-    masked = {t: [pl.when(pl.col(f"__{t}i1") == j).then(gone).otherwise(v) for j, v in enumerate(vals)] for t, _, gone in sides}
-    best2 = [top(masked[t]).alias(f"__{t}b2") for t, top, _ in sides]
-    index2 = [_first_index(masked[t], pl.col(f"__{t}b2")).alias(f"__{t}i2") for t, _, _ in sides]
 
-    def code(t: str, clear: Callable[[pl.Expr], pl.Expr], name: str) -> pl.Expr:
-        first = pl.when(clear(pl.col(f"__{t}b1"))).then(pl.col(f"__{t}i1")).otherwise(k)
-        second = pl.when(clear(pl.col(f"__{t}b2"))).then(pl.col(f"__{t}i2")).otherwise(k)
-        return (first * (k + 1) + second).alias(name)
 
-    codes = [code("r", lambda b: b > EPS, RAISED), code("l", lambda b: b < -EPS, LOWERED)]
-    return [contributions, best1, index1, best2, index2, codes]
+def _first_index(values: list[np.ndarray], best: np.ndarray) -> np.ndarray:
+    """Per row, the first j with values[j] == best."""
+    index = np.zeros(len(best), dtype=np.int64)
+    for j in range(len(values) - 1, -1, -1):
+        index = np.where(values[j] == best, j, index)
+    return index
+
+
+def _top_two(values: list[np.ndarray], larger: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the best value and its first index, then the best of the others and its first
+    index ("best" = largest when ``larger``, else smallest)."""
+    pick, gone = (np.maximum, -np.inf) if larger else (np.minimum, np.inf)
+    best1 = functools.reduce(pick, values)
+    index1 = _first_index(values, best1)
+    others = [np.where(index1 == j, gone, v) for j, v in enumerate(values)]
+    best2 = functools.reduce(pick, others)
+    return best1, index1, best2, _first_index(others, best2)
+
+
+def explanation_codes(m: Method, scored: pl.DataFrame) -> list[pl.Series]:
+    """``__raised_code`` / ``__lowered_code`` = first × (k + 1) + second, k meaning none; a
+    contribution counts only beyond ``EPS``. ``scored`` holds the ``contribution_columns``.
+
+    Worked out block by block (``BLOCK`` rows, so the k contributions and their running maxima
+    stay in the CPU cache), the blocks shared among threads (NumPy releases the GIL)."""
+    k = len(m.indicators)
+    codes = {RAISED: np.zeros(scored.height, dtype=np.int64), LOWERED: np.zeros(scored.height, dtype=np.int64)}
+    if k == 0:
+        return [pl.Series(name, v) for name, v in codes.items()]
+    contributions = [scored.get_column(f"__c{j}").to_numpy() for j in range(k)]
+
+    def block(start: int) -> None:
+        rows = slice(start, start + BLOCK)
+        values = [c[rows] for c in contributions]
+        for name, larger in ((RAISED, True), (LOWERED, False)):
+            best1, index1, best2, index2 = _top_two(values, larger)
+            clear = (lambda b: b > EPS) if larger else (lambda b: b < -EPS)
+            codes[name][rows] = np.where(clear(best1), index1, k) * (k + 1) + np.where(clear(best2), index2, k)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="kejin-explain") as pool:
+        list(pool.map(block, range(0, scored.height, BLOCK)))
+    return [pl.Series(name, v) for name, v in codes.items()]
 
 
 def explanation_texts(m: Method) -> list[pl.Expr]:

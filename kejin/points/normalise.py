@@ -12,23 +12,27 @@
 
 ``direction: lower`` turns a score s into 1 − s. Raw values are first clipped to ``clip``.
 
-The min-max quantiles (window functions) are columns of their own, made in one pass
-(``cohort_stats``) before the scores read them: Polars does not share a window between the
-places a formula uses it, and a min-max formula reads each end 2–4 times. The percentile's rank
-and count each appear once in its formula, so they stay inline (no extra columns to hold).
+The cohort-relative parts — a percentile's mid-rank, a min-max's two ends — are columns of
+their own (``cohort_statistics``), computed for all indicators at once by sorting each column by
+(cohort, value) (``kejin.points.cohorts``) before the score expressions read them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
+from kejin.points.cohorts import Cohorts
 from kejin.points.methods import Indicator
+
+Statistics = Callable[[Cohorts, np.ndarray], list[np.ndarray]]
 
 
 def raw_value(ind: Indicator, compiled: pl.Expr) -> pl.Expr:
-    x = compiled.cast(pl.Float64)
+    x = compiled.cast(pl.Float64).fill_nan(None)  # not a number is no value: blank, not ranked
     if ind.clip:
         lo, hi = ind.clip
         x = x.clip(lo, hi)
@@ -39,19 +43,23 @@ def _stat(ind: Indicator, name: str) -> str:
     return f"__{name}__{ind.id}"
 
 
-def cohort_stats(ind: Indicator, x: pl.Expr, keys: list[str]) -> list[pl.Expr]:
-    """The window statistics the indicator's score needs, one column each (none for fixed scales)."""
-    n = ind.normalise
-    if n.method == "minmax":
-        return [x.quantile(q, "linear").over(keys).alias(_stat(ind, name)) for name, q in (("lo", n.winsor[0]), ("hi", n.winsor[1]))]
-    return []
-
-
-def score_expr(ind: Indicator, x: pl.Expr, keys: list[str]) -> pl.Expr:
-    """The score from the raw value (and the columns of ``cohort_stats``); ``keys`` make the cohort."""
+def cohort_statistics(ind: Indicator) -> tuple[list[str], Statistics] | None:
+    """The cohort statistics the indicator's score reads: their column names, and the function
+    from (cohorts, raw values with NaN for blank) to one array per column; None for fixed scales."""
     n = ind.normalise
     if n.method == "percentile":
-        s = (x.rank("average").over(keys) - 0.5) / x.count().over(keys).cast(pl.Float64)
+        return [_stat(ind, "pct")], lambda cohorts, x: [cohorts.percentile(x)]
+    if n.method == "minmax":
+        winsor = list(n.winsor)
+        return [_stat(ind, "lo"), _stat(ind, "hi")], lambda cohorts, x: cohorts.quantiles(x, winsor)
+    return None
+
+
+def score_expr(ind: Indicator, x: pl.Expr) -> pl.Expr:
+    """The score from the raw value and the columns of ``cohort_statistics``."""
+    n = ind.normalise
+    if n.method == "percentile":
+        s = pl.col(_stat(ind, "pct"))
     elif n.method == "minmax":
         lo, hi = pl.col(_stat(ind, "lo")), pl.col(_stat(ind, "hi"))
         span = hi - lo

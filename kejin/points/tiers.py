@@ -17,18 +17,10 @@ import polars as pl
 from kejin.points.methods import Method
 
 
-def cohort_stats(points: pl.Expr, keys: list[str]) -> list[pl.Expr]:
-    """The three windows of the points, made once (Polars does not share a window between the
-    places ``tier_columns`` uses it)."""
-    return [
-        points.count().over(keys).alias("cohort_size"),
-        points.rank("min", descending=True).over(keys).alias("__rank_min"),
-        points.rank("average").over(keys).alias("__rank_avg"),
-    ]
-
-
 def tier_columns(method: Method, points: pl.Expr, min_size: int) -> list[pl.Expr]:
-    """``rank``, ``percentile`` and ``tier`` from the columns of ``cohort_stats``."""
+    """``rank``, ``percentile`` and ``tier`` from the columns ``cohort_size`` (scored firms in
+    the cohort), ``__rank_min`` (rank from the top) and ``__rank_avg`` (average rank from the
+    bottom), which ``kejin.points.cohorts.Cohorts.points_ranks`` makes."""
     n, rank = pl.col("cohort_size"), pl.col("__rank_min")
     pct = ((pl.col("__rank_avg") - 0.5) / n.cast(pl.Float64) * 100.0).round(4)
     share = rank.cast(pl.Float64) / n.cast(pl.Float64)

@@ -10,17 +10,14 @@ when every chunk was read, validated and evaluated: a bad row anywhere leaves no
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import polars as pl
 
 from kejin.facts.chunks import DEFAULT_CHUNK_ROWS, FactChunks
+from kejin.output import publish
 from kejin.standards import engine, results
 from kejin.standards.pack import StandardPack
 
@@ -61,31 +58,6 @@ def wide_chunk(facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True
 def wide_chunks(source: FactChunks, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> Iterator[pl.DataFrame]:
     for facts in source:
         yield wide_chunk(facts, packs, gaps=gaps, year=year)
-
-
-@contextmanager
-def publish(output: Path | None) -> Iterator[IO[bytes]]:
-    """A binary file that becomes ``output`` (or is copied to stdout) only if the block succeeds."""
-    directory = Path(output).resolve().parent if output else None
-    fd, tmp = tempfile.mkstemp(prefix=".kejin-", suffix=".part", dir=directory)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # the mode a plainly created file would get, not mkstemp's 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        if output:
-            os.replace(tmp, output)
-        else:
-            import shutil
-            import sys
-
-            with open(tmp, "rb") as src:
-                shutil.copyfileobj(src, sys.stdout.buffer)
-            sys.stdout.flush()
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def write_csv(chunks: Iterable[pl.DataFrame], output: Path | None, on_chunk: Callable[[pl.DataFrame], None] | None = None) -> int:

@@ -10,6 +10,7 @@ from kejin.errors import InputError
 from kejin.facts import codes
 from kejin.facts.chunks import FactChunks
 from kejin.facts.synth import synth_facts
+from kejin.output import publish
 from kejin.rules.expr import Use
 from kejin.rules.lags import with_lags
 from kejin.standards import batch, engine, results
@@ -139,7 +140,7 @@ def test_published_output_has_the_usual_file_mode(tmp_path):
     import os
 
     out = tmp_path / "out.csv"
-    with batch.publish(out) as handle:
+    with publish(out) as handle:
         handle.write(b"a\n")
     plain = tmp_path / "plain.csv"
     plain.write_bytes(b"a\n")

@@ -1,0 +1,212 @@
+"""Cohort statistics by sorting: mid-rank percentiles, winsorising quantiles and the ranks of
+the points, for every cohort at once.
+
+A Polars window (``x.rank().over(keys)``) groups the rows again for every column it ranks; a
+method ranks and cuts a dozen columns over the same cohorts. Here the rows are grouped once
+(``Cohorts``: one small integer code per row) and each column costs one sort of its known
+values by (cohort, value) — an unstable value sort, then a stable radix sort of the cohort
+codes — after which every cohort is a contiguous run and each tie a contiguous sub-run. NumPy
+releases the GIL while sorting, so the columns of a method are worked on by several threads.
+
+The results equal Polars' own, bit for bit: the ranks its windows, the quantiles its quantile
+of the cohort's known values (Polars given a column with blanks interpolates at a position
+offset by the number of blanks, which may differ in the last bit):
+
+- ``percentile``: ``(average rank − 0.5) / n``, n = the cohort's known values, ties sharing
+  their average rank (exact: ranks are whole or half numbers);
+- ``quantile`` (linear): at position ``q (n − 1)`` of the sorted known values,
+  ``lo + (hi − lo) · frac`` (``lo`` when both ends are equal), blank for a cohort without values;
+- ``points_ranks``: the cohort's count of known values on every row, the rank from the top
+  (1 + the number of strictly larger values) and the average rank from the bottom.
+
+A blank (null or NaN) has no rank and does not count. A blank cohort key (an unknown stage) is
+a cohort of its own, as in a Polars window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+_DIRECT_CODES = 1 << 24  # key combinations up to this count are compacted by a lookup table
+
+
+def _key_codes(s: pl.Series) -> tuple[np.ndarray, int]:
+    """Dense int64 codes of one key column (0 = blank) and their count."""
+    if isinstance(s.dtype, pl.Enum):
+        codes = s.to_physical().cast(pl.Int64).fill_null(-1) + 1
+        return codes.to_numpy(), len(s.dtype.categories) + 1
+    if s.dtype.is_integer():
+        low = s.min()
+        codes = (s.cast(pl.Int64) - (low if low is not None else 0)).fill_null(-1) + 1
+    else:
+        codes = s.rank("dense").cast(pl.Int64).fill_null(0)
+    arr = codes.to_numpy()
+    return arr, int(arr.max(initial=0)) + 1
+
+
+TieValues = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+SEGMENTED_MAX = 512  # up to this many cohorts, sort each cohort's run on its own (cache-sized)
+
+
+def _ties(sorted_values: np.ndarray, cohort: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) positions of each run of equal values (within a cohort) in sorted values."""
+    m = len(sorted_values)
+    first = np.ones(m, dtype=bool)
+    if m > 1:
+        np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+        if cohort is not None:
+            first[1:] |= cohort[1:] != cohort[:-1]
+    starts = np.flatnonzero(first)
+    return starts, np.append(starts[1:], m)
+
+
+def _average_rank(starts: np.ndarray, ends: np.ndarray, offset: np.ndarray, size: np.ndarray) -> np.ndarray:
+    return (starts + ends - 1) / 2.0 - offset + 1.0
+
+
+def _percentile(starts: np.ndarray, ends: np.ndarray, offset: np.ndarray, size: np.ndarray) -> np.ndarray:
+    return (_average_rank(starts, ends, offset, size) - 0.5) / size.astype(np.float64)
+
+
+def _rank_from_top(starts: np.ndarray, ends: np.ndarray, offset: np.ndarray, size: np.ndarray) -> np.ndarray:
+    return (offset + size - ends + 1).astype(np.float64)
+
+
+def _linear_quantile(sorted_values: np.ndarray, q: float) -> float:
+    position = q * (len(sorted_values) - 1)
+    lower = math.floor(position)
+    lo, hi = sorted_values[lower], sorted_values[math.ceil(position)]
+    return float(lo) if lo == hi else float(lo + (hi - lo) * (position - lower))
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """The cohort of every row: ``codes[i]`` in ``0 .. count − 1``; ``order`` lists the rows
+    cohort by cohort (file order within a cohort), cohort c being ``order[bounds[c]:bounds[c + 1]]``.
+
+    With few cohorts (``SEGMENTED_MAX``) each cohort's run is sorted on its own; with many, all
+    known values are sorted at once by (cohort, value).
+    """
+
+    codes: np.ndarray  # uint16 when there are at most 65,536 cohorts (radix-sortable), else uint32
+    count: int
+    order: np.ndarray
+    bounds: np.ndarray
+    segmented: bool  # sort cohort by cohort (few cohorts) rather than all at once
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, keys: list[str], segmented_max: int = SEGMENTED_MAX) -> Cohorts:
+        combined = np.zeros(frame.height, dtype=np.int64)
+        space = 1
+        for key in keys:
+            codes, cardinality = _key_codes(frame.get_column(key))
+            if space * cardinality >= 1 << 62:  # keep the mixed radix inside int64
+                _, combined = np.unique(combined, return_inverse=True)
+                space = int(combined.max(initial=0)) + 1
+            combined = combined * cardinality + codes
+            space *= cardinality
+        if space <= _DIRECT_CODES:
+            present = np.zeros(space, dtype=np.int64)
+            present[combined] = 1
+            dense = (np.cumsum(present) - 1)[combined]
+        else:
+            _, dense = np.unique(combined, return_inverse=True)
+        count = int(dense.max(initial=-1)) + 1
+        codes = dense.astype(np.uint16 if count <= 1 << 16 else np.uint32)
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=count))))
+        return cls(codes, count, np.argsort(codes, kind="stable"), bounds, count <= segmented_max)
+
+    # ------------------------------------------------------------------ statistics
+    def percentile(self, values: np.ndarray) -> np.ndarray:
+        """Mid-rank percentile in [0, 1] within the row's cohort; NaN where the value is blank."""
+        (percentile,) = self._per_tie(values, [_percentile])
+        return percentile
+
+    def quantiles(self, values: np.ndarray, qs: list[float]) -> list[np.ndarray]:
+        """Each cohort's linear-interpolated quantiles ``qs`` of its known values, on every row of
+        the cohort (NaN for a cohort without known values); one sort for all of them."""
+        per_cohort = np.full((len(qs), self.count), np.nan)
+        if self.segmented:
+            grouped = values[self.order]
+            runs = (grouped[self.bounds[c] : self.bounds[c + 1]] for c in range(self.count))
+            sorted_runs = (np.sort(run[~np.isnan(run)]) + 0.0 for run in runs)  # -0.0 → 0.0
+        else:
+            s = self._sorted(values)
+            sorted_runs = (s.xs[s.offsets[c] : s.offsets[c] + s.sizes[c]] for c in range(self.count))
+        for c, known in enumerate(sorted_runs):
+            if len(known):
+                per_cohort[:, c] = [_linear_quantile(known, q) for q in qs]
+        return [row[self.codes] for row in per_cohort]
+
+    def points_ranks(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(known values in the cohort on every row, rank from the top with ties sharing the
+        better rank, average rank from the bottom); the ranks are NaN where the value is blank."""
+        known = np.bincount(self.codes[~np.isnan(values)], minlength=self.count)
+        top, average = self._per_tie(values, [_rank_from_top, _average_rank])
+        return known[self.codes], top, average
+
+    # ------------------------------------------------------------------ sorting
+    def _per_tie(self, values: np.ndarray, functions: list[TieValues]) -> list[np.ndarray]:
+        """Each ``f(starts, ends, offset, size)`` of ``functions`` for each tie of each cohort,
+        back on the rows of the tie (NaN on blank values). Positions count from 0 in the sorted
+        known values, the cohort's run starting at ``offset`` with ``size`` values."""
+        outs = [np.full(len(values), np.nan) for _ in functions]
+        if not self.segmented:
+            s = self._sorted(values)
+            c = s.tie_cohort
+            for f, out in zip(functions, outs):
+                out[s.rows] = np.repeat(f(s.starts, s.ends, s.offsets[c], s.sizes[c]), s.ends - s.starts)
+            return outs
+        grouped = values[self.order]
+        results = [np.full(len(values), np.nan) for _ in functions]
+        for c in range(self.count):
+            a, z = self.bounds[c], self.bounds[c + 1]
+            run = grouped[a:z]
+            known = ~np.isnan(run)
+            every = bool(known.all())
+            v = run if every else run[known]
+            if not len(v):
+                continue
+            by_value = np.argsort(v)
+            starts, ends = _ties(v[by_value])
+            for f, result in zip(functions, results):
+                ranked = np.empty(len(v))
+                ranked[by_value] = np.repeat(f(starts, ends, np.zeros(1, np.int64), np.array([len(v)])), ends - starts)
+                if every:
+                    result[a:z] = ranked
+                else:
+                    result[a:z][known] = ranked
+        for result, out in zip(results, outs):
+            out[self.order] = result
+        return outs
+
+    def _sorted(self, values: np.ndarray) -> _Sorted:
+        """All known values sorted by (cohort, value): a value sort, then a stable cohort sort."""
+        known = np.flatnonzero(~np.isnan(values))
+        x = values[known] + 0.0  # -0.0 → 0.0
+        order = np.argsort(x)
+        order = order[np.argsort(self.codes[known][order], kind="stable")]
+        rows = known[order]
+        cs = self.codes[rows]
+        starts, ends = _ties(x[order], cs)
+        sizes = np.bincount(cs, minlength=self.count)
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        return _Sorted(rows, x[order], starts, ends, cs[starts], sizes, offsets)
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """Known values sorted by (cohort, value); ``starts``/``ends`` bound each tie."""
+
+    rows: np.ndarray  # original row of each sorted value
+    xs: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    tie_cohort: np.ndarray  # cohort of each tie
+    sizes: np.ndarray  # known values per cohort
+    offsets: np.ndarray  # first sorted position of each cohort
