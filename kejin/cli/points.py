@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+from kejin.cli._common import OutputFormat, console, print_table, progress, write_frame_json, write_json
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
 
@@ -36,10 +36,13 @@ def _csv_frame(frame):
 
 def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str]) -> None:
     if fmt == "json":
-        write_json(frame.to_dicts(), output)
+        write_frame_json(frame, output)
     elif fmt == "csv":
         if output:
-            _csv_frame(frame).write_csv(output)
+            from kejin.output import publish
+
+            with publish(output) as handle:
+                _csv_frame(frame).write_csv(handle)
         else:
             sys.stdout.write(_csv_frame(frame).write_csv())
     elif fmt == "xlsx":

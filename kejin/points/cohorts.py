@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-_DIRECT_CODES = 1 << 24  # key combinations up to this count are compacted by a lookup table
+_DIRECT_CODES = 1 << 22  # key combinations up to this count are compacted by a lookup table (32 MB)
 
 
 def _key_codes(s: pl.Series) -> tuple[np.ndarray, int]:
