@@ -66,7 +66,9 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
     if f.type in ("amount", "ratio"):
         value = _parse_number(name, percent=f.type == "ratio") if from_text else pl.col(name).cast(pl.Float64, strict=False)
         value = pl.when(value.is_finite()).then(value).otherwise(None)
-        return value * factor if factor != 1.0 else value
+        # 万元/亿元 → yuan, rounded to the fen: 0.57 × 10 000 is 5 699.999… in binary floating point,
+        # which would put an exact 6 % ratio just under a table's band edge
+        return (value * factor).round(2) if factor != 1.0 else value
     if f.type == "date":
         if dtype == pl.Date:
             return pl.col(name)

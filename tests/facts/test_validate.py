@@ -166,3 +166,26 @@ def test_unknown_sheet_is_named(tmp_path):
     with pytest.raises(InputError) as info:
         load_facts(path, sheet="没有这个表")
     assert info.value.problems[0].code == "xlsx.sheet" and "企业数据" in info.value.problems[0].zh
+
+
+def test_wan_yuan_amounts_are_exact_to_the_fen_at_a_band_edge(sample_csv, tmp_path):
+    """0.57 万元 × 10 000 is 5 699.999… in binary floating point; converted amounts are rounded to
+    the fen, so R&D of 0.57 万元 on revenue of 9.5 万元 is exactly 6 % — the top band of the
+    tech-SME R&D table, not the one below it."""
+    from kejin.standards import engine
+    from kejin.standards.registry import resolve
+
+    def in_wan(lines):
+        header = lines[0].split(",")
+        rev, rd, cost = header.index("revenue"), header.index("rd_expense"), header.index("total_cost")
+        header[rev], header[rd] = f"{schema.field('revenue').zh}(万元)", f"{schema.field('rd_expense').zh}(万元)"
+        cells = lines[1].split(",")
+        cells[rev], cells[rd], cells[cost] = "9.5", "0.57", "1000000"
+        for bounded in ("hi_tech_revenue", "main_business_revenue", "rd_expense_domestic"):  # not above the new totals
+            cells[header.index(bounded)] = ""
+        return [",".join(header), ",".join(cells)]
+
+    facts = load_facts(rewrite(sample_csv, tmp_path / "wan.csv", in_wan))
+    assert facts["rd_expense"].to_list() == [5700.0] and facts["revenue"].to_list() == [95000.0]
+    (result,) = engine.evaluate(facts, resolve("tech-sme"), gaps=False).values()
+    assert result["rd_input__lo"].to_list() == [50]
