@@ -2,9 +2,11 @@
 
 Used as an independent oracle in the tests (engine and SQL must agree) and as the speed
 reference in ``benchmarks/bench_points.py``; a bank's warehouse can run the same text.
-Supported: the expression functions lag, coalesce, where, abs, max, min, is_known, age_years,
-has_sector; every normalisation; the reweight/zero/require policies; bonus; tiers. Not
-supported (raises): sum_years, sum_years_actual, years_present, region/industry cohorts.
+Supported: the expression functions lag, sum_years, sum_years_actual, years_present, coalesce,
+where, abs, max, min, is_known, age_years, has_sector; every normalisation; the
+reweight/zero/require policies; bonus; tiers; region and sector scopes; region-prefix and
+industry cohorts. Earlier years are LEFT JOINs of the in-scope table on (uscc, year − k): a firm
+"has" year − k when that row exists, as in the engine's lags.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ class _Render:
         if lag:
             self.lags.add(lag)
         return f'{"f" if lag == 0 else f"l{lag}"}."{name}"'
+
+    def present(self, lag: int) -> str:
+        """Whether the firm has a row ``lag`` years back."""
+        if not lag:
+            return "TRUE"
+        self.lags.add(lag)
+        return f"(l{lag}.uscc IS NOT NULL)"
 
     def r(self, node: ast.expr, lag: int) -> str:
         if isinstance(node, ast.Constant):
@@ -70,6 +79,13 @@ class _Render:
             fn, args = node.func.id, node.args  # type: ignore[attr-defined]
             if fn == "lag":
                 return self.r(args[0], lag + ex._const_int(args[1]))
+            if fn == "sum_years":
+                return "(" + " + ".join(self.r(args[0], lag + k) for k in range(ex._const_int(args[1]))) + ")"
+            if fn == "sum_years_actual":
+                terms = [f"(CASE WHEN {self.present(lag + k)} THEN {self.r(args[0], lag + k)} ELSE 0.0 END)" for k in range(ex._const_int(args[1]))]
+                return "(" + " + ".join(terms) + ")"
+            if fn == "years_present":
+                return "(" + " + ".join(f"CAST({self.present(lag + k)} AS INTEGER)" for k in range(ex._const_int(args[0]))) + ")"
             if fn == "coalesce":
                 return "COALESCE(" + ", ".join(self.r(a, lag) for a in args) + ")"
             if fn == "where":
@@ -113,9 +129,27 @@ def _norm(ind: Indicator, x: str, part: str) -> str:
     return f"(1.0 - {s})" if ind.direction == "lower" else s
 
 
+def _scope(m: Method, table: str) -> str:
+    """The method's scope as a WHERE clause over ``table`` (TRUE when it has none)."""
+    parts = []
+    if m.scope.region_prefixes:
+        parts.append("(" + " OR ".join(f"starts_with(region_code, '{p}')" for p in m.scope.region_prefixes) + ")")
+    if m.scope.sectors_any:
+        parts.append("(" + " OR ".join(f"list_contains(frontier_sectors, '{t}')" for t in m.scope.sectors_any) + ")")
+    return " AND ".join(f"COALESCE({p}, FALSE)" for p in parts) or "TRUE"
+
+
+def _cohort_columns(m: Method) -> list[tuple[str, str]]:
+    """(name, SQL) of the cohort keys beyond year and stage, as the engine cuts them."""
+    out = []
+    if m.cohort.region_digits:
+        out.append(("__region", f"SUBSTRING(f.region_code, 1, {m.cohort.region_digits})"))
+    if m.cohort.industry != "none":
+        out.append(("__industry", f"SUBSTRING(f.industry_code, 1, {1 if m.cohort.industry == 'section' else 3})"))
+    return out
+
+
 def method_sql(m: Method, table: str = "facts") -> str:
-    if m.cohort.region_digits or m.cohort.industry != "none" or m.scope.region_prefixes or m.scope.sectors_any:
-        raise SqlError("region/industry cohorts and scopes are not rendered to SQL here")
     r = _Render(m.derived)
     raws = []
     for i in m.all_indicators():
@@ -130,8 +164,10 @@ def method_sql(m: Method, table: str = "facts") -> str:
             v = f"(CASE WHEN {r.r(ex.parse(i.value), 0)} IS NULL THEN NULL ELSE {v} END)"
         raws.append(f'{v} AS "raw__{i.id}"')
     stage = "CASE " + " ".join(f"WHEN ({c}) IS NULL THEN NULL WHEN {c} THEN '{s.id}'" for s in m.stages for c in [r.r(ex.parse(s.when), 0)]) + " END"
-    joins = "\n".join(f'LEFT JOIN {table} l{k} ON l{k}.uscc = f.uscc AND l{k}.year = f.year - {k}' for k in sorted(r.lags))
-    part = "year, stage"
+    joins = "\n".join(f'LEFT JOIN scoped l{k} ON l{k}.uscc = f.uscc AND l{k}.year = f.year - {k}' for k in sorted(r.lags))
+    extra = _cohort_columns(m)
+    part = ", ".join(["year", "stage", *(name for name, _ in extra)])
+    cohort_select = "".join(f", {sql} AS {name}" for name, sql in extra)
     scores = ",\n  ".join(_norm(i, '"raw__' + i.id + '"', part) + f' AS "s__{i.id}"' for i in m.all_indicators())
     w = {i.id: "CASE stage " + " ".join(f"WHEN '{st}' THEN {float(m.stage_weights(st).get(i.id, 0.0))!r}" for st in m.stage_ids) + " END" for i in m.indicators}
     known = " + ".join(f'(CASE WHEN "s__{i.id}" IS NULL THEN 0.0 ELSE {w[i.id]} END)' for i in m.indicators)
@@ -146,23 +182,25 @@ def method_sql(m: Method, table: str = "facts") -> str:
     bonus = " + ".join(f'{b.points!r} * COALESCE("s__{b.id}", 0.0)' for b in m.bonus.indicators) or "0.0"
     tiers = " ".join(f"WHEN CAST(rk AS DOUBLE) / n <= {t.top + 1e-12!r} THEN '{t.id}'" for t in m.tiers.rules)
     other = f"'{m.tiers.otherwise.id}'" if m.tiers.otherwise else "NULL"
-    return f"""WITH raw AS (
-  SELECT f.uscc, f.year, {stage} AS stage,
+    return f"""WITH scoped AS (
+  SELECT * FROM {table} WHERE {_scope(m, table)}
+), raw AS (
+  SELECT f.uscc, f.year, {stage} AS stage{cohort_select},
   {", ".join(raws)}
-  FROM {table} f
+  FROM scoped f
   {joins}
 ), scored AS (
   SELECT *,
   {scores}
   FROM raw
 ), pts AS (
-  SELECT uscc, year, stage,
+  SELECT uscc, year, stage{"".join(f", {name}" for name, _ in extra)},
     CASE WHEN stage IS NULL THEN NULL ELSE {factor} END AS factor,
     {weighted} AS weighted,
     LEAST({bonus}, {m.bonus.cap!r}) AS bonus
   FROM scored
 ), fin AS (
-  SELECT uscc, year, stage, ROUND(weighted * factor + bonus, 4) AS points FROM pts
+  SELECT uscc, year, stage{"".join(f", {name}" for name, _ in extra)}, ROUND(weighted * factor + bonus, 4) AS points FROM pts
 ), ranked AS (
   SELECT *, COUNT(points) OVER (PARTITION BY {part}) AS n,
     RANK() OVER (PARTITION BY {part}, points IS NULL ORDER BY points DESC) AS rk

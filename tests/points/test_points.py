@@ -90,19 +90,36 @@ def test_tiers_follow_longwan_shares(synth):
         assert lead["points"].min() >= g.filter(pl.col("tier") == "none")["points"].max()
 
 
-def test_duckdb_query_agrees_on_10000_rows():
-    facts = synth_facts(10_000, seed=5)
-    for name in ("national-core", "v2"):
-        m = resolve(name)
-        con = duckdb.connect()
-        con.register("facts", facts.to_arrow())
-        sql = pl.from_arrow(con.sql(method_sql(m)).to_arrow_table())
-        eng = score(facts, m)
-        j = eng.join(sql, on=["uscc", "year"], suffix="_sql")
-        assert j.height == 10_000
-        assert (j["points"] - j["points_sql"]).abs().max() < 1e-6
-        assert (j["tier"] == j["tier_sql"]).all()
-        assert (j["stage"] == j["stage_sql"]).all()
+def _agree_with_duckdb(facts: pl.DataFrame, m) -> None:
+    con = duckdb.connect()
+    con.register("facts", facts.to_arrow())
+    sql = pl.from_arrow(con.sql(method_sql(m)).to_arrow_table())
+    eng = score(facts, m)
+    j = eng.join(sql, on=["uscc", "year"], suffix="_sql", how="full", coalesce=True)
+    assert j.height == eng.height == sql.height > 0
+    assert (j["points"] - j["points_sql"]).abs().max() < 1e-6
+    assert (j["tier"] == j["tier_sql"]).all()
+    assert (j["stage"] == j["stage_sql"]).all()
+
+
+@pytest.mark.parametrize("name", ["national-core", "v2", "local-frontier-pilot"])
+def test_duckdb_query_agrees_on_10000_rows(name):
+    _agree_with_duckdb(synth_facts(10_000, seed=5), resolve(name))
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("region_digits: 0, industry: none", "region_digits: 2, industry: none"),
+        ("region_digits: 0, industry: none", "region_digits: 4, industry: section"),
+        ("region_digits: 0, industry: none", "region_digits: 0, industry: division"),
+        ('value: "rd_expense / lag(rd_expense, 1) - 1"', 'value: "sum_years(rd_expense, 2) / years_present(3)"'),
+    ],
+    ids=["province cohorts", "city × industry-section cohorts", "industry-division cohorts", "year windows"],
+)
+def test_duckdb_query_agrees_on_cohort_and_window_variants(tmp_path, old, new):
+    method = load_method_file(_variant(tmp_path, old, new.replace("min_size: 20", "min_size: 5")))
+    _agree_with_duckdb(synth_facts(6_000, seed=9), method)
 
 
 # ---------------------------------------------------------------- packs
