@@ -73,6 +73,23 @@ def register(app: typer.Typer) -> None:
         rows = [(m.ref, m.meta.name.zh, m.meta.name.en, m.extends or "—", len(m.indicators), len(m.bonus.indicators), m.meta.source.confidence, m.sha256[:16]) for m in all_methods()]
         print_table("积分方法 / points methods", ["method", "名称", "name", "继承 extends", "指标 indicators", "加分 bonus", "可信度 confidence", "sha256"], rows)
 
+    @points.command("sql", help="把方法写成一条 SQL 查询（DuckDB）以便独立复算 / the method as one SQL query (DuckDB), to recompute without kejin")
+    def sql_cmd(
+        method: str = typer.Argument("national-core", help=METHOD_HELP),
+        table: str = typer.Option("facts", "--table", help="事实表名 / name of the facts table"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
+    ) -> None:
+        from kejin.points.methods import resolve
+        from kejin.points.sql import method_sql
+
+        m = resolve(method)
+        text = f"-- {m.ref} sha256 {m.sha256}: uscc, year, stage, points, tier\n{method_sql(m, table)};\n"
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+            console.print(f"[green]✓[/] → {output}", highlight=False)
+        else:
+            sys.stdout.write(text)
+
     @points.command("show", help="显示方法的指标、权重、阶段和榜单 / show a method's indicators, weights, stages, tiers")
     def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")) -> None:
         from kejin.points.methods import resolve

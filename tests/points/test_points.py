@@ -304,6 +304,8 @@ def test_cli_score_verify_allocate_recommend_record(tmp_path, sample):
     out.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     r = runner.invoke(app, ["points", "verify", str(out), "--input", str(SAMPLE)])
     assert r.exit_code == 1 and "points" in r.output
+    r = runner.invoke(app, ["points", "sql", "local-frontier-pilot", "--table", "my_facts"])
+    assert r.exit_code == 0 and "FROM my_facts WHERE" in r.output and r.output.startswith("-- local-frontier-pilot@")
     for args in (["points", "methods"], ["points", "show", "v2"], ["record", "--uscc", "91440305787789323F", "--input", str(SAMPLE)],
                  ["recommend", "--input", str(SAMPLE), "--min-tier", "none", "--format", "json"],
                  ["points", "allocate", "--budget", "1000000", "--rule", "capped", "--input", str(SAMPLE), "--min-tier", "none", "--cap", "200000", "--format", "json"]):
