@@ -36,9 +36,9 @@ from kejin.facts import schema
 from kejin.facts.validate import keys_strictly_ascending
 from kejin.output import publish
 from kejin.points import tiers
+from kejin.points.cohorts import Cohorts
 from kejin.points.columns import FACTOR, group_column, raw_column, score_column, weight_column
 from kejin.points.digest import input_digest, row_digests
-from kejin.points.cohorts import Cohorts
 from kejin.points.explain import contribution_columns, explanation_codes, explanation_texts, unusable_column, unusable_mask
 from kejin.points.methods import ALL_STAGES, Indicator, Method, resolve
 from kejin.points.normalise import Statistics, cohort_statistics, raw_value, score_expr
