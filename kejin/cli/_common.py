@@ -107,6 +107,15 @@ def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
         sys.stdout.write(text + "\n")
 
 
+SHORT_CELL = 14  # display cells (a CJK character is two)
+
+
+def _two_line_header(header: str) -> str:
+    """"年度 year" → "年度" over "year": the Chinese label, then the English one."""
+    head, _, rest = header.partition(" ")
+    return f"{head}\n{rest}" if rest and not head.isascii() else header
+
+
 def write_frame_json(frame: Any, output: Path | None) -> None:
     """A table as a JSON array of row objects, written by Polars (a million rows in seconds, not
     minutes); a file appears only once complete."""
@@ -121,9 +130,23 @@ def write_frame_json(frame: Any, output: Path | None) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A table on the console. When the terminal is wide enough, columns whose values are all
+    short (codes, numbers, years) are never wrapped and long text folds; otherwise every column
+    folds, so that no column is cut off."""
+    from rich.cells import cell_len
+
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    headers = [_two_line_header(c) for c in columns]
+    widest = [max([cell_len(r[i]) for r in cells] + [cell_len(line) for line in h.split("\n")]) for i, h in enumerate(headers)]
+    short = [w <= SHORT_CELL for w in widest]
+    needed = sum(w if s else SHORT_CELL for w, s in zip(widest, short)) + 3 * len(headers) + 1
+    fits = needed <= console.width
     table = Table(title=title, header_style="bold")
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+    for header, width, is_short in zip(headers, widest, short):
+        if fits and is_short:
+            table.add_column(header, no_wrap=True, min_width=width)
+        else:
+            table.add_column(header, overflow="fold", min_width=SHORT_CELL if fits else None)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)

@@ -254,18 +254,21 @@ def print_record(rec: dict) -> None:
     console.print(f"方法 method {rec['method']}@{rec['method_version']} · sha256 {rec['method_sha256'][:16]}… · input digest {str(rec['input_digest'])[:16]}…", highlight=False)
     tiers = rec["tiers"]
     print_table(
-        "积分与名次轨迹 / points and rank trajectory",
-        ["年度 year", "阶段 stage", "积分 points", "百分位 pct", "名次 rank", "榜单 tier", "符合标准 standards met", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
+        "积分与名次轨迹 / points and rank trajectory (研发：万元 / R&D in 10k yuan)",
+        ["年度 year", "阶段 stage", "积分 points", "百分位 pct", "名次 rank", "榜单 tier", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
         [
             (
-                y["year"], y["stage"], y["points"], y["percentile"], f"{y['rank']}/{y['cohort_size']}" if y["rank"] else "—",
-                tiers.get(y["tier"] or "", {}).get("zh", "—"), ", ".join(y["standards_met"]) or "—", y["rd_expense"],
+                y["year"], y["stage"], f"{y['points']:.2f}" if y["points"] is not None else "—", y["percentile"],
+                f"{y['rank']}/{y['cohort_size']}" if y["rank"] else "—",
+                tiers.get(y["tier"] or "", {}).get("zh", "—"), f"{y['rd_expense'] / 1e4:,.1f}" if y["rd_expense"] is not None else "—",
                 f"{y['ip_stock']['ip_class1']} ({y['ip_flow']['ip_class1'] if y['ip_flow']['ip_class1'] is not None else '—'})",
                 f"{y['ip_stock']['ip_class2']} ({y['ip_flow']['ip_class2'] if y['ip_flow']['ip_class2'] is not None else '—'})",
             )
             for y in rec["years"]
         ],
     )
+    for y in rec["years"]:
+        console.print(f"{y['year']} 符合标准 standards met: {', '.join(y['standards_met']) or '—'}", highlight=False)
     last = rec["years"][-1]
     console.print(f"最新加分项 raised: {last['raised'] or '—'} · 减分项 lowered: {last['lowered'] or '—'} · 无法使用 unusable: {last['unusable'] or '—'}", highlight=False)
     rd = rec["rd_continuity"]
