@@ -133,14 +133,21 @@ class Cohorts:
         per_cohort = np.full((len(qs), self.count), np.nan)
         if self.segmented:
             grouped = values[self.order]
-            runs = (grouped[self.bounds[c] : self.bounds[c + 1]] for c in range(self.count))
-            sorted_runs = (np.sort(run[~np.isnan(run)]) + 0.0 for run in runs)  # -0.0 → 0.0
-        else:
+            for c in range(self.count):
+                run = grouped[self.bounds[c] : self.bounds[c + 1]]
+                known = np.sort(run[~np.isnan(run)]) + 0.0  # -0.0 → 0.0
+                if len(known):
+                    per_cohort[:, c] = [_linear_quantile(known, q) for q in qs]
+        else:  # the same arithmetic, for all cohorts at once
             s = self._sorted(values)
-            sorted_runs = (s.xs[s.offsets[c] : s.offsets[c] + s.sizes[c]] for c in range(self.count))
-        for c, known in enumerate(sorted_runs):
-            if len(known):
-                per_cohort[:, c] = [_linear_quantile(known, q) for q in qs]
+            has = s.sizes > 0
+            base = s.offsets[has]
+            for row, q in zip(per_cohort, qs):
+                position = q * (s.sizes[has] - 1).astype(np.float64)
+                lower = np.floor(position)
+                lo = s.xs[base + lower.astype(np.int64)]
+                hi = s.xs[base + np.ceil(position).astype(np.int64)]
+                row[has] = np.where(lo == hi, lo, lo + (hi - lo) * (position - lower))
         return [row[self.codes] for row in per_cohort]
 
     def points_ranks(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
