@@ -46,7 +46,9 @@ class FactChunks:
         self._whole: pl.DataFrame | None = None
         if self._parquet:
             self._sources = self._parquet_columns()
-            keys = self._read_parquet(["uscc", "year"], 0, None)
+            self.rows = self._parquet_rows()
+            # the keys decide where chunks may be cut; a file that fits in one chunk needs none
+            keys = self._read_parquet(["uscc", "year"], 0, None) if self.rows > chunk_rows else None
         else:
             frame, label = read_table(self.path, sheet)
             raw = name_columns(frame, label)  # header problems are reported before any row
@@ -54,8 +56,8 @@ class FactChunks:
             self._whole = raw.frame.select(keep)
             self._factors = raw.unit_factors
             keys = self._whole.select("uscc", "year")
-        self.rows = keys.height
-        self._bounds = _firm_aligned_bounds(keys, chunk_rows)
+            self.rows = keys.height
+        self._bounds = _firm_aligned_bounds(keys, chunk_rows) if keys is not None else np.array([0, self.rows], dtype=np.int64)
         # several chunks only when firms are contiguous with strictly increasing years, and then
         # no (uscc, year) can repeat
         self._keys_unique = len(self._bounds) > 2
@@ -77,6 +79,13 @@ class FactChunks:
             if field in raw.frame.columns and (self.fields is None or field in self.fields):
                 by_field[field] = column
         return by_field
+
+    def _parquet_rows(self) -> int:
+        """The file's row count, from its metadata (no column is read)."""
+        try:
+            return int(pl.scan_parquet(self.path).select(pl.len()).collect().item())
+        except Exception as exc:
+            raise InputError(Problem("parquet.broken", f"Parquet 文件无法读取：{exc}", f"cannot read Parquet file: {exc}", file=self.label)) from None
 
     def _read_parquet(self, fields: list[str], offset: int, length: int | None) -> pl.DataFrame:
         columns = {self._sources[f]: f for f in fields if f in self._sources}
