@@ -3,10 +3,12 @@ the points, for every cohort at once.
 
 A Polars window (``x.rank().over(keys)``) groups the rows again for every column it ranks; a
 method ranks and cuts a dozen columns over the same cohorts. Here the rows are grouped once
-(``Cohorts``: one small integer code per row) and each column costs one sort of its known
-values by (cohort, value) — an unstable value sort, then a stable radix sort of the cohort
-codes — after which every cohort is a contiguous run and each tie a contiguous sub-run. NumPy
-releases the GIL while sorting, so the columns of a method are worked on by several threads.
+(``Cohorts``: one small integer code per row, and the rows listed cohort by cohort) and each
+column costs one sort of its known values by (cohort, value): run by run when there are few
+cohorts (each run fits the CPU cache), otherwise all at once — an unstable value sort, then a
+stable radix sort of the cohort codes. Either way every cohort is then a contiguous run and
+each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of a method
+are worked on by several threads.
 
 The results equal Polars' own, bit for bit: the ranks its windows, the quantiles its quantile
 of the cohort's known values (Polars given a column with blanks interpolates at a position
