@@ -106,3 +106,15 @@ def test_points_verify_exit_status_as_a_process(sample_csv, tmp_path):
     published.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("99.9999")).otherwise(pl.col("points")).alias("points")).write_csv(tampered)
     result = run("points", "verify", tampered, "--input", sample_csv)
     assert result.returncode == 1, result.stdout
+
+
+def test_usage_errors_are_a_message_not_a_traceback():
+    """An unknown option, a bad choice or a missing option: exit status 2, a bilingual heading and
+    click's one-line reason — never a Python traceback."""
+    for args, reason in ((["synth", "--rows", "5"], "No such option: --rows"),
+                         (["points", "score", "--input", "x.csv", "--format", "nope"], "'--format'"),
+                         (["standards", "eval"], "Missing option '--input'")):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "usage error" in result.stderr and "命令用法有误" in result.stderr and reason in result.stderr
+        assert "Traceback" not in result.stderr

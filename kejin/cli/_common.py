@@ -66,13 +66,27 @@ def run_app(app: typer.Typer) -> None:
     except typer.Abort:
         err_console.print("已中止 / Aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
+    except Exception as exc:  # usage errors (unknown option, bad value) carry their own exit code
+        if isinstance(exc, _usage_error_types()):
+            err_console.print("命令用法有误（见下；--help 列出全部选项）/ usage error (below; --help lists every option)", highlight=False)
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 2))
+        raise
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's usage-error base class: vendored inside Typer (``typer.TyperException``, Typer ≥
+    0.2x) or the separate ``click`` package (older Typer)."""
+    types: list[type[BaseException]] = []
+    if hasattr(typer, "TyperException"):
+        types.append(typer.TyperException)
+    try:
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        types.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
 
 
 @contextmanager
