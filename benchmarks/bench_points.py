@@ -106,7 +106,7 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def stages(path: Path, method: str, out: Path) -> None:
+def stages(path: Path, method: str, out: Path, yardstick: float) -> None:
     """One in-process run of the CLI's path, stage by stage."""
     from kejin.facts import load_facts
     from kejin.points.engine import as_method, prepare, score_prepared
@@ -124,6 +124,8 @@ def stages(path: Path, method: str, out: Path) -> None:
     marks.append(("CSV written", time.perf_counter()))
     for (_, a), (name, b) in zip(marks, marks[1:]):
         print(f"  {name:44s} {b - a:6.2f} s")
+    total = marks[-1][1] - marks[0][1]
+    print(f"  {'in process, Parquet to CSV (no start-up)':44s} {total:6.2f} s = {total / yardstick:.2f}× the yardstick")
 
 
 YARDSTICK = """
@@ -185,7 +187,7 @@ def main() -> None:
         print(f"duckdb  same method as one window query Parquet→CSV (uscc, year, stage, points, tier only), whole process: {d.wall:5.2f} s "
               f"(CPU {d.cpu:5.2f} s), peak RSS {d.peak_mb:,.0f} MB  (load average {before} → {load()})  → ratio duckdb/engine {d.wall / engine.wall:4.1f}× wall, {d.cpu / engine.cpu:4.1f}× CPU")
     if a.stages:  # last: it loads the facts into this process (see data_file)
-        stages(data_file(a.rows, True), a.method, out)
+        stages(data_file(a.rows, True), a.method, out, yardstick)
 
 
 if __name__ == "__main__":
