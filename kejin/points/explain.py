@@ -27,9 +27,17 @@ UNUSABLE = "__unusable"
 BLOCK = 16_384
 
 
+MASK_BITS = 62  # indicators a bit mask can hold; a larger method joins the ids row by row
+
+
 def unusable_mask(m: Method) -> pl.Expr:
-    """``__unusable``: bit j set when the score of indicator j (pack order, bonus included) is blank."""
-    flags = [pl.col(score_column(i.id)).is_null().cast(pl.Int64) * (1 << j) for j, i in enumerate(m.all_indicators())]
+    """``__unusable``: bit j set when the score of indicator j (pack order, bonus included) is
+    blank; for a method of more than ``MASK_BITS`` indicators, the joined ids themselves."""
+    indicators = m.all_indicators()
+    if len(indicators) > MASK_BITS:
+        flags = [pl.when(pl.col(score_column(i.id)).is_null()).then(pl.lit(i.id)) for i in indicators]
+        return pl.concat_str(flags, separator=";", ignore_nulls=True).alias(UNUSABLE)
+    flags = [pl.col(score_column(i.id)).is_null().cast(pl.Int64) * (1 << j) for j, i in enumerate(indicators)]
     return (pl.sum_horizontal(flags) if flags else pl.lit(0, dtype=pl.Int64)).alias(UNUSABLE)
 
 
@@ -39,6 +47,8 @@ def unusable_column(m: Method, scored: pl.DataFrame) -> pl.Series:
     (a handful in practice) and looked up."""
     ids = [i.id for i in m.all_indicators()]
     mask = scored.get_column(UNUSABLE)
+    if len(ids) > MASK_BITS:
+        return mask.alias("unusable")
     masks = mask.unique().to_list()
     texts = [";".join(iid for j, iid in enumerate(ids) if (x >> j) & 1) for x in masks]
     return mask.replace_strict(masks, texts, return_dtype=pl.String).alias("unusable")

@@ -114,3 +114,14 @@ def _reference_explanations(method_id: str, facts: pl.DataFrame, rows: int) -> N
 @pytest.mark.parametrize("method_id", ["national-core", "v2", "local-frontier-pilot"])
 def test_explanations_match_a_plain_reading_of_the_method(method_id):
     _reference_explanations(method_id, synth_facts(2000, seed=7), 2000)
+
+
+def test_unusable_for_a_method_wider_than_the_bit_mask(monkeypatch):
+    """More indicators than a 64-bit mask holds: the ids are joined row by row, same text."""
+    from kejin.points import explain
+
+    facts = synth_facts(300, seed=4)
+    expected = score(facts, "national-core")["unusable"]
+    assert (expected != "").any() and (expected == "").any()
+    monkeypatch.setattr(explain, "MASK_BITS", 3)
+    assert score(facts, "national-core")["unusable"].equals(expected)
