@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 ORG_KINDS = ("bureau", "bank", "fund_manager", "insurer", "enterprise")
 INSTITUTION_KINDS = ("bank", "fund_manager", "insurer")
@@ -214,39 +214,37 @@ class FundInvestment(Base):
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
 
 
-def _of_investment() -> sa.ForeignKeyConstraint:
-    """Exits and evidence belong to an investment of the same fund."""
-    return sa.ForeignKeyConstraint(["fund_id", "investment_id"],
-                                   ["fund_investments.fund_id", "fund_investments.investment_id"])
+class _InvestmentRecord:
+    """A record about one investment of one fund (an exit, a piece of evidence): it belongs to an
+    investment of the same fund, and says who entered it and when."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[sa.ForeignKeyConstraint]:
+        return (sa.ForeignKeyConstraint(["fund_id", "investment_id"], ["fund_investments.fund_id", "fund_investments.investment_id"]),)
+
+    # the keys first and the stamps last, as in the migration
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-3)
+    fund_id: Mapped[str] = mapped_column(sa.String(32), index=True, sort_order=-2)
+    investment_id: Mapped[str] = mapped_column(sa.String(64), sort_order=-1)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), sort_order=1)
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow, sort_order=2)
 
 
-class FundExit(Base):
+class FundExit(_InvestmentRecord, Base):
     __tablename__ = "fund_exits"
-    __table_args__ = (_of_investment(),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fund_id: Mapped[str] = mapped_column(sa.String(32), index=True)
-    investment_id: Mapped[str] = mapped_column(sa.String(64))
     date: Mapped[date] = mapped_column(sa.Date)
     kind: Mapped[str] = mapped_column(sa.String(20))
     proceeds: Mapped[float] = mapped_column(sa.Float)
-    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
 
 
-class FundEvidence(Base):
+class FundEvidence(_InvestmentRecord, Base):
     """Evidence for one precondition of the due-diligence exemption of one investment."""
 
     __tablename__ = "fund_evidence"
-    __table_args__ = (_of_investment(),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fund_id: Mapped[str] = mapped_column(sa.String(32), index=True)
-    investment_id: Mapped[str] = mapped_column(sa.String(64))
     precondition: Mapped[str] = mapped_column(sa.String(40))
     status: Mapped[str] = mapped_column(sa.String(10))
     document: Mapped[str | None] = mapped_column(sa.String(300))
     date: Mapped[date | None] = mapped_column(sa.Date)
-    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
 
 
 class AuditLog(Base):
