@@ -27,7 +27,6 @@ a cohort of its own, as in a Polars window.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,13 +78,6 @@ def _rank_from_top(starts: np.ndarray, ends: np.ndarray, offset: np.ndarray, siz
     return (offset + size - ends + 1).astype(np.float64)
 
 
-def _linear_quantile(sorted_values: np.ndarray, q: float) -> float:
-    position = q * (len(sorted_values) - 1)
-    lower = math.floor(position)
-    lo, hi = sorted_values[lower], sorted_values[math.ceil(position)]
-    return float(lo) if lo == hi else float(lo + (hi - lo) * (position - lower))
-
-
 @dataclass(frozen=True)
 class Cohorts:
     """The cohort of every row: ``codes[i]`` in ``0 .. count − 1``; ``order`` lists the rows
@@ -132,25 +124,27 @@ class Cohorts:
     def quantiles(self, values: np.ndarray, qs: list[float]) -> list[np.ndarray]:
         """Each cohort's linear-interpolated quantiles ``qs`` of its known values, on every row of
         the cohort (NaN for a cohort without known values); one sort for all of them."""
-        per_cohort = np.full((len(qs), self.count), np.nan)
         if self.segmented:
             grouped = values[self.order]
-            for c in range(self.count):
-                run = grouped[self.bounds[c] : self.bounds[c + 1]]
-                known = np.sort(run[~np.isnan(run)]) + 0.0  # -0.0 → 0.0
-                if len(known):
-                    per_cohort[:, c] = [_linear_quantile(known, q) for q in qs]
-        else:  # the same arithmetic, for all cohorts at once
+            runs = [grouped[self.bounds[c] : self.bounds[c + 1]] for c in range(self.count)]
+            runs = [np.sort(run[~np.isnan(run)]) for run in runs]
+            sizes = np.array([len(run) for run in runs], dtype=np.int64)
+            xs = np.concatenate(runs) + 0.0 if runs else np.empty(0)  # -0.0 → 0.0
+            offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])) if runs else sizes
+        else:
             s = self._sorted(values)
-            has = s.sizes > 0
-            base = s.offsets[has]
-            for row, q in zip(per_cohort, qs):
-                position = q * (s.sizes[has] - 1).astype(np.float64)
-                lower = np.floor(position)
-                lo = s.xs[base + lower.astype(np.int64)]
-                hi = s.xs[base + np.ceil(position).astype(np.int64)]
-                row[has] = np.where(lo == hi, lo, lo + (hi - lo) * (position - lower))
-        return [row[self.codes] for row in per_cohort]
+            xs, sizes, offsets = s.xs, s.sizes, s.offsets
+        has = sizes > 0
+        out = []
+        for q in qs:
+            position = q * (sizes[has] - 1).astype(np.float64)
+            lower = np.floor(position)
+            lo = xs[offsets[has] + lower.astype(np.int64)]
+            hi = xs[offsets[has] + np.ceil(position).astype(np.int64)]
+            per_cohort = np.full(self.count, np.nan)
+            per_cohort[has] = np.where(lo == hi, lo, lo + (hi - lo) * (position - lower))
+            out.append(per_cohort[self.codes])
+        return out
 
     def points_ranks(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(known values in the cohort on every row, rank from the top with ties sharing the
