@@ -67,7 +67,7 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
         value = _parse_number(name, percent=f.type == "ratio") if from_text else pl.col(name).cast(pl.Float64, strict=False)
         value = pl.when(value.is_finite()).then(value).otherwise(None)
         # 万元/亿元 → yuan, rounded to the fen: 0.57 × 10 000 is 5 699.999… in binary floating point,
-        # which would put an exact 6 % ratio just under a table's band edge
+        # and the same facts in 元 and in 万元 must be the same numbers (and input digests)
         return (value * factor).round(2) if factor != 1.0 else value
     if f.type == "date":
         if dtype == pl.Date:
