@@ -15,7 +15,7 @@ def _angel_fund(client, fund_id="ANG-T"):
     return fund_id
 
 
-def test_demo_fund_shows_tolerance_verdicts(app):
+def test_demo_fund_shows_tolerance_verdicts(app, sample_csv):  # the demo fund invests in the sample firms
     tol = login(app, "bureau").get("/api/v1/funds/VC-DEMO/evaluation").json()["tolerance"]
     assert tol["scheme"]["id"] == "ndrc-2021-shenzhen-early-stage" and tol["scheme"]["from"] == "default"
     assert tol["fund"]["verdict"] == "beyond" and tol["fund"]["losses_beyond_tolerance"] == 2

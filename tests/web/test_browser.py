@@ -27,7 +27,9 @@ def login(browser, server, username):
     ("bureau", "科技局", "/"), ("bank1", "银行", "/"), ("fund1", "基金管理人", "/"),
     ("insurer1", "保险机构", "/"), ("firm1", "企业", f"/enterprises/{FIRM1}"),
 ])
-def test_each_role_logs_in(browser, server, shot, user, role_zh, landing):
+def test_each_role_logs_in(browser, server, shot, user, role_zh, landing, request):
+    if user == "firm1":  # firm1 is the first firm of the shared sample
+        request.getfixturevalue("sample_csv")
     page = login(browser, server, user)
     assert page.url == server + landing
     assert role_zh in page.inner_text("#who")
@@ -83,7 +85,7 @@ def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp
     page.context.close()
 
 
-def test_profile_page(browser, server, shot):
+def test_profile_page(browser, server, shot, sample_csv):  # a firm of the shared sample
     page = login(browser, server, "bureau")
     page.goto(f"{server}/enterprises/{FIRM1}")
     assert "深圳市示例量子科技有限公司" in page.inner_text("#profile-name")
@@ -95,7 +97,7 @@ def test_profile_page(browser, server, shot):
     page.context.close()
 
 
-def test_grant_consent_changes_the_banks_view(browser, server, shot):
+def test_grant_consent_changes_the_banks_view(browser, server, shot, sample_csv):  # a firm of the shared sample
     bank = login(browser, server, "bank2")
     bank.goto(f"{server}/enterprises/{FIRM1}")
     assert bank.is_visible("#denied")
