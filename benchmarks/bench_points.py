@@ -66,6 +66,7 @@ def data_file(rows: int, sort: bool) -> Path:
 
 MAKE_DATA = """
 import sys
+from kejin.facts.synth import synth_facts
 rows, sort, out = int(sys.argv[1]), sys.argv[2] == "True", sys.argv[3]
 f = synth_facts(rows, seed=42)
 f = f.sort(["uscc", "year"]) if sort else f.sample(fraction=1.0, shuffle=True, seed=1)

@@ -54,28 +54,14 @@ STATUS = {
 }
 
 
-Digests = tuple[str, pl.Series]  # (input digest, row digests in frame order)
-
-
-def _both_digests(frame: pl.DataFrame, columns: list[str]) -> Digests:
-    return input_digest(frame, columns), row_digests(frame, columns)
-
-
 @dataclass
 class Prepared:
     method: Method
     frame: pl.DataFrame  # in scope, sorted, with lag columns
-    digest: Digests | Future[Digests]  # a Future while the hashes are still running in a worker thread
-
-    def _digests(self) -> Digests:
-        return self.digest.result() if isinstance(self.digest, Future) else self.digest
+    digest: str | Future[str]  # the input digest; a Future while it is still hashed in a worker thread
 
     def input_digest(self) -> str:
-        return self._digests()[0]
-
-    def row_digests(self) -> pl.Series:
-        """``row_digest`` of every row of ``frame`` (same order: ``with_lags`` keeps it)."""
-        return self._digests()[1]
+        return self.digest.result() if isinstance(self.digest, Future) else self.digest
 
 
 def as_method(method: str | Method) -> Method:
@@ -91,7 +77,7 @@ def cohort_keys(method: Method) -> list[str]:
     return keys
 
 
-# SHA-256 over ~165 MB per million rows is pure hashing time: it runs beside the Polars work
+# SHA-256 over ~165 MB per million rows is pure hashing time: it runs beside the scoring
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-digest")
 
 
@@ -121,7 +107,7 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
             dup = frame.select(["uscc", "year"]).is_duplicated()
             row = frame.filter(dup).row(0, named=True)
             raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    digest: Digests | Future[Digests] = _HASHER.submit(_both_digests, frame, cols) if digest_in_background else _both_digests(frame, cols)
+    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
     return Prepared(method, with_lags(frame, method.uses()), digest)
 
 
@@ -237,11 +223,12 @@ def _id_columns(frame: pl.DataFrame) -> list[str]:
     return ["uscc", *(["name"] if "name" in frame.columns else []), "year"]
 
 
-def _score_table(m: Method, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool = False) -> pl.DataFrame:
-    """Scores, points, cohort ranks, tiers, status and explanations of every row of ``frame``.
+def _ranked(m: Method, frame: pl.DataFrame, explain: bool, detail: bool) -> pl.DataFrame:
+    """Stage one, over the whole table: scores, points and the cohort ranks of the points of
+    every row of ``frame`` (plus the internal columns stage two reads).
 
     Polars does the row-wise work as lazy queries; the cohort statistics (of the indicators, then
-    of the points) and the explanations are whole-column NumPy work between them.
+    of the points) are whole-column NumPy work between them.
     """
     keys = cohort_keys(m)
     indicators, cohorts = _indicator_scores(m, frame, keys, detail)
@@ -250,21 +237,37 @@ def _score_table(m: Method, frame: pl.DataFrame, min_size: int, explain: bool, d
         .with_columns(*_points_columns(m), unusable_mask(m), *(contribution_columns(m) if explain else []))
         .collect()
     )
+    del indicators  # the raw values and cohort statistics: their memory is reused from here on
+    internal = [weight_column(i.id) for i in m.indicators]
+    if not detail:
+        internal += [score_column(i.id) for i in m.all_indicators()]
+    scored = scored.drop(internal)
     size, top, average = cohorts.points_ranks(scored.get_column("points").to_numpy())
-    scored = scored.with_columns(
+    return scored.with_columns(
         pl.Series("cohort_size", size, dtype=pl.UInt32),
         pl.Series("__rank_min", top, nan_to_null=True),
         pl.Series("__rank_avg", average, nan_to_null=True),
     )
-    lf = scored.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
-    lf = lf.with_columns(_status(min_size))
-    extra = [unusable_column(m, scored)]
-    if explain:
-        extra += explanation_codes(m, scored)
-    lf = lf.with_columns(extra)
+
+
+def _finished(m: Method, ranked: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+    """Stage two, row by row (any slice of the ranked table): rank, percentile, tier, status and
+    explanations, in the published columns up to (not including) the digests."""
+    codes = explanation_codes(m, ranked) if explain else []
+    lf = ranked.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
+    lf = lf.with_columns(_status(min_size), unusable_column(m, ranked), *codes)
     if explain:
         lf = lf.with_columns(explanation_texts(m))
-    return lf.collect()
+    alls = m.all_indicators()
+    details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
+    return lf.select(
+        "uscc", *(["name"] if "name" in ranked.columns else []), "year", pl.col("stage").cast(pl.String), "cohort_size",
+        "points", "base_points", "bonus_points", *[group_column(g.id) for g in m.groups], "percentile", "rank", "tier", "status",
+        *(["raised", "lowered"] if explain else []), "unusable", *details,
+        pl.lit(m.id).alias("method"),
+        pl.lit(m.version).alias("method_version"),
+        pl.lit(m.sha256).alias("method_sha256"),
+    ).collect()
 
 
 def _check_cohorts(out: pl.DataFrame, m: Method, min_size: int) -> None:
@@ -285,46 +288,56 @@ def _min_size(m: Method, min_cohort: int | None) -> int:
     return min_cohort if min_cohort is not None else m.cohort.min_size
 
 
-def _scores(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.LazyFrame:
-    """The published columns up to (not including) the digests."""
-    m = p.method
-    lf = _score_table(m, p.frame, min_size, explain, detail).lazy()
-    alls = m.all_indicators()
-    details = [raw_column(i.id) for i in alls] + [score_column(i.id) for i in alls] if detail else []
-    return lf.select(
-        "uscc", *(["name"] if "name" in p.frame.columns else []), "year", pl.col("stage").cast(pl.String), "cohort_size",
-        "points", "base_points", "bonus_points", *[group_column(g.id) for g in m.groups], "percentile", "rank", "tier", "status",
-        *(["raised", "lowered"] if explain else []), "unusable", *details,
-        pl.lit(m.id).alias("method"),
-        pl.lit(m.version).alias("method_version"),
-        pl.lit(m.sha256).alias("method_sha256"),
-    )
-
-
-def _with_digests(scores: pl.DataFrame, p: Prepared) -> pl.DataFrame:
-    """Append ``row_digest`` and ``input_digest`` (waiting for the worker thread only now)."""
-    return scores.with_columns(p.row_digests().alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
+def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+    """The published form of the rows of ``ranked`` (``frame``: the same rows of ``p.frame``,
+    for their row digests), with the input digest."""
+    out = _finished(p.method, ranked, min_size, explain, detail)
+    digests = row_digests(frame, p.method.input_columns())
+    return out.with_columns(digests.alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
 
 
 def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
-    """Score a prepared table; the digests are still being computed in the worker thread while
-    the scoring query runs, and are joined on at the end (rows are in the same order)."""
+    """Score a prepared table; the input digest is still being hashed in the worker thread while
+    the scoring runs, and is joined on at the end."""
     min_size = _min_size(p.method, min_cohort)
-    out = _with_digests(_scores(p, explain, detail, min_size).collect(), p)
-    _check_cohorts(out, p.method, min_size)
-    return out
+    ranked = _ranked(p.method, p.frame, explain, detail)
+    _check_cohorts(ranked, p.method, min_size)
+    return _published(p, ranked, p.frame, min_size, explain, detail)
+
+
+CSV_BLOCK_ROWS = 1 << 17  # rows finished while the previous block is written
 
 
 def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
     """Score and write the results as CSV (same bytes as ``score(...).write_csv``); returns the rows
     written. The file appears only once complete (``kejin.output.publish``): nothing is written
-    if a cohort is too small under ``on_small: error``, and a failed write leaves no half file."""
-    out = score_prepared(prepare(facts, as_method(method), digest_in_background=True), detail=detail)
-    if year is not None:  # after the cohort windows: the other years still make the cohorts
-        out = out.filter(pl.col("year") == year)
-    with publish(Path(path)) as handle:
-        out.write_csv(handle)
-    return out.height
+    if a cohort is too small under ``on_small: error``, and a failed write leaves no half file.
+
+    Stage two (explanations, row digests) is per row, so it runs block by block in a worker
+    thread, each block finished while the one before it is written."""
+    p = prepare(facts, as_method(method), digest_in_background=True)
+    min_size = _min_size(p.method, None)
+    ranked = _ranked(p.method, p.frame, True, detail)
+    _check_cohorts(ranked, p.method, min_size)
+    starts = range(0, max(ranked.height, 1), CSV_BLOCK_ROWS)
+
+    def block(start: int) -> pl.DataFrame:
+        part, frame = ranked.slice(start, CSV_BLOCK_ROWS), p.frame.slice(start, CSV_BLOCK_ROWS)
+        if year is not None:  # after the cohort statistics: the other years still make the cohorts
+            keep = part.get_column("year") == year
+            part, frame = part.filter(keep), frame.filter(keep)
+        return _published(p, part, frame, min_size, True, detail)
+
+    written = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-finish") as finisher, publish(Path(path)) as handle:
+        ahead = finisher.submit(block, starts[0])
+        for i in range(len(starts)):
+            out = ahead.result()
+            if i + 1 < len(starts):
+                ahead = finisher.submit(block, starts[i + 1])
+            out.write_csv(handle, include_header=i == 0)
+            written += out.height
+    return written
 
 
 def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:

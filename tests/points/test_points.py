@@ -66,6 +66,20 @@ def test_repeat_runs_bit_identical(synth, synth_scores):
     assert again["input_digest"][0] == synth_scores["input_digest"][0]
 
 
+@pytest.mark.parametrize("year,detail", [(None, False), (2023, False), (None, True), (1999, False)])
+def test_csv_written_block_by_block_equals_the_whole_table(tmp_path, monkeypatch, synth, year, detail):
+    from kejin.points import engine
+
+    monkeypatch.setattr(engine, "CSV_BLOCK_ROWS", 97)  # many blocks, cut inside firms
+    out = tmp_path / "scores.csv"
+    rows = engine.write_scores_csv(synth, "national-core", out, year=year, detail=detail)
+    whole = score(synth, detail=detail)
+    if year is not None:
+        whole = whole.filter(pl.col("year") == year)
+    assert rows == whole.height
+    assert out.read_bytes() == whole.write_csv().encode()
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(0, 10_000), factor=st.floats(1.0001, 20.0))
 def test_own_rd_rise_never_lowers_points(synth, synth_scores, pick, factor):
