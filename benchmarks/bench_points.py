@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -99,8 +99,11 @@ def best(cmd: list[str], repeat: int, output: Path) -> Run:
 
 
 def kejin_command() -> list[str]:
-    script = shutil.which("kejin")
-    return [script] if script else [sys.executable, "-c", "from kejin.cli import main; main()"]
+    """The ``kejin`` console script of this interpreter (what a virtual environment's ``bin/kejin``
+    is), not whatever ``kejin`` is first on PATH: a version manager's shim there (pyenv's is a
+    shell script that starts ``pyenv exec``) would add its own start-up to the time measured."""
+    script = Path(sysconfig.get_path("scripts")) / "kejin"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from kejin.cli import main; main()"]
 
 
 def load() -> str:
