@@ -56,7 +56,16 @@ def _mount(command: str | None = None) -> None:
 
 def main() -> None:
     import gc
+    import os
     import sys
+
+    # NumPy's OpenBLAS starts a worker thread per core that busy-waits about 0.1 s after import
+    # in case linear algebra follows; on 2 cores that takes a core from the Parquet reader. Idle
+    # workers should sleep at once (set before NumPy loads; a user's own setting wins).
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    # Importing Polars, NumPy and Pydantic makes ~10^5 objects; with the default threshold (700
+    # new objects) the cyclic collector runs ~150 times while they load (~35 ms), at 10,000 ~10.
+    gc.set_threshold(10_000, 10, 10)
 
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     command = args[0] if args else None

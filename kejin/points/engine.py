@@ -180,7 +180,7 @@ def _status(min_size: int) -> pl.Expr:
     )
 
 
-def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: bool) -> tuple[pl.LazyFrame, Cohorts]:
+def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: bool) -> tuple[pl.DataFrame, Cohorts]:
     """Stage, cohort and every indicator's score (and weight in the firm's stage).
 
     The facts and lags are dropped as soon as the raw values exist; the cohort statistics are
@@ -216,7 +216,7 @@ def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: b
         *[weight_column(i.id) for i in m.indicators],
         *[score_column(i.id) for i in alls],
         *([raw_column(i.id) for i in alls] if detail else []),
-    ), cohorts
+    ).collect(), cohorts  # collected here, so the raw values and statistics are freed before the points
 
 
 def _id_columns(frame: pl.DataFrame) -> list[str]:
@@ -233,11 +233,11 @@ def _ranked(m: Method, frame: pl.DataFrame, explain: bool, detail: bool) -> pl.D
     keys = cohort_keys(m)
     indicators, cohorts = _indicator_scores(m, frame, keys, detail)
     scored = (
-        indicators.with_columns(_factor(m).alias(FACTOR))
+        indicators.lazy().with_columns(_factor(m).alias(FACTOR))
         .with_columns(*_points_columns(m), unusable_mask(m), *(contribution_columns(m) if explain else []))
         .collect()
     )
-    del indicators  # the raw values and cohort statistics: their memory is reused from here on
+    del indicators  # the scores and weights: their memory is reused from here on
     internal = [weight_column(i.id) for i in m.indicators]
     if not detail:
         internal += [score_column(i.id) for i in m.all_indicators()]
