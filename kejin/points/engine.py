@@ -108,7 +108,7 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
             row = frame.filter(dup).row(0, named=True)
             raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
     digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
-    return Prepared(method, with_lags(frame, method.uses()), digest)
+    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)  # sorted by (uscc, year) above
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:

@@ -19,8 +19,11 @@ from kejin.rules.expr import Use, lag_column, present_column
 KEY = ("uscc", "year")
 
 
-def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
-    """Add every lagged column in ``needed`` (lag 0 entries are ignored); rows stay in input order."""
+def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | None = None) -> pl.DataFrame:
+    """Add every lagged column in ``needed`` (lag 0 entries are ignored); rows stay in input order.
+
+    ``firm_grouped=True`` tells that each firm's rows are together with strictly increasing years
+    (a caller that has checked (uscc, year) ascending knows it), saving the layout check."""
     by_lag: dict[int, set[str]] = defaultdict(set)
     for use in needed:
         if use.lag > 0:
@@ -28,7 +31,7 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use]) -> pl.DataFrame:
     if not by_lag:
         return frame
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
-    if _firm_grouped(frame):  # common (exports list a firm's years together): no reordering needed
+    if firm_grouped or (firm_grouped is None and _firm_grouped(frame)):  # common (exports list a firm's years together): no reordering needed
         order = None
         work = frame.select("uscc", "year", *names)
     else:
