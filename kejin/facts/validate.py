@@ -7,10 +7,12 @@ that break a rule are turned into `Problem` objects.
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import polars as pl
 
 from kejin.errors import InputError, Problem
@@ -179,6 +181,11 @@ def _rules(present: set[str], fields: list[FactField], frame: pl.DataFrame) -> l
     return rules
 
 
+def _uscc_valid(frame: pl.DataFrame, dtype: pl.DataType) -> np.ndarray:
+    """The GB 32100 validity of each row's USCC, as typed (blank counts as valid here)."""
+    return codes.uscc_valid_mask(frame.select(parse_expr(schema.field("uscc"), dtype, 1.0)).to_series())
+
+
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
     """True when every row's (uscc, year) is strictly greater than the previous row's (blank
     keys excluded): then no key repeats, and the far costlier duplicate search can be skipped."""
@@ -231,12 +238,15 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
             typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
         else:
             typed.append(pl.lit(None, dtype=f.dtype).alias(f"__typed_{f.name}"))
-    # typed values under the field names, the raw cell beside each (shown in problems)
-    checked = frame.with_columns(typed).select(
-        [ROW]
-        + [pl.col(f"__typed_{f.name}").alias(f.name) for f in selected]
-        + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
-    )
+    # typed values under the field names, the raw cell beside each (shown in problems); the USCC
+    # check characters (NumPy, GIL released) are worked out in a worker thread meanwhile
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-uscc") as worker:
+        uscc_valid = worker.submit(_uscc_valid, frame, dtypes["uscc"]) if "uscc" in present else None
+        checked = frame.with_columns(typed).select(
+            [ROW]
+            + [pl.col(f"__typed_{f.name}").alias(f.name) for f in selected]
+            + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
+        )
 
     # 1. cells that do not parse; 2. rules on the typed values (a cell that failed to parse is
     #    not reported again as blank)
@@ -257,8 +267,8 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
     problems = check_rules(checked, rules, file, cap=MAX_LISTED_PROBLEMS)
 
     # 3. USCC check character (vectorised, GB 32100-2015); the reason is worked out per bad row
-    if "uscc" in present:
-        bad = pl.Series(~codes.uscc_valid_mask(checked["uscc"]))
+    if uscc_valid is not None:
+        bad = pl.Series(~uscc_valid.result())
         if bad.any():
             rows = checked.filter(bad).select(ROW, "uscc")
             for r, code in rows.head(MAX_LISTED_PROBLEMS).iter_rows():
