@@ -89,11 +89,13 @@ def _uscc_valid(s: pl.Series) -> np.ndarray:
     ok[filled & ~right_len] = False
     if len(candidates):
         chars = _fixed_width_bytes(s if len(candidates) == n else s.gather(candidates), 18)
-        vals = _USCC_LUT[chars]  # int8: -1 outside the charset
-        charset_ok = (vals >= 0).all(axis=1)
-        total = np.maximum(vals[:, :17], 0).astype(np.int32) @ USCC_WEIGHTS.astype(np.int32)
+        vals = _USCC_LUT[chars.T]  # (18, codes) int8, one contiguous row per position; -1 outside the charset
+        charset_ok = (vals >= 0).all(axis=0)
+        total = np.zeros(len(candidates), dtype=np.int32)
+        for position, weight in enumerate(USCC_WEIGHTS.astype(np.int32)):  # no (codes × 17) temporary
+            total += vals[position] * weight  # a -1 only where charset_ok is already false
         check = (31 - total % 31) % 31
-        ok[candidates] = charset_ok & (vals[:, 17] == check)
+        ok[candidates] = charset_ok & (vals[17] == check)
     allow = uscc_allowlist()
     if allow:
         ok |= s.is_in(list(allow)).fill_null(False).to_numpy()
