@@ -182,8 +182,16 @@ def _rules(present: set[str], fields: list[FactField], frame: pl.DataFrame) -> l
 
 
 def _uscc_valid(frame: pl.DataFrame, dtype: pl.DataType) -> np.ndarray:
-    """The GB 32100 validity of each row's USCC, as typed (blank counts as valid here)."""
-    return codes.uscc_valid_mask(frame.select(parse_expr(schema.field("uscc"), dtype, 1.0)).to_series())
+    """The GB 32100 validity of each row's USCC as typed (blank counts as valid here). A valid
+    code has no spaces, so typing (trimming, blank for empty) can change only the verdict of a
+    cell that fails as it stands: those few are checked again, typed."""
+    uscc = schema.field("uscc")
+    valid = codes.uscc_valid_mask(frame.get_column(uscc.name).cast(pl.String))
+    again = np.flatnonzero(~valid)
+    if len(again):
+        cells = frame.select(pl.col(uscc.name).gather(again))
+        valid[again] = codes.uscc_valid_mask(cells.select(parse_expr(uscc, dtype, 1.0)).to_series())
+    return valid
 
 
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:

@@ -189,3 +189,20 @@ def test_wan_yuan_amounts_are_exact_to_the_fen_at_a_band_edge(sample_csv, tmp_pa
     assert facts["rd_expense"].to_list() == [5700.0] and facts["revenue"].to_list() == [95000.0]
     (result,) = engine.evaluate(facts, resolve("tech-sme"), gaps=False).values()
     assert result["rd_input__lo"].to_list() == [50]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_uscc_is_checked_as_typed(tmp_path, suffix):
+    """A code padded with spaces is trimmed and accepted, an empty cell is blank (required), and a
+    wrong check character is named with its row — from text and from typed Parquet columns."""
+    from kejin.facts.synth import synth_facts
+
+    facts = synth_facts(4, seed=3)
+    codes = facts["uscc"].to_list()
+    wrong = codes[1][:17] + ("0" if codes[1][17] != "0" else "1")
+    edited = facts.with_columns(pl.Series("uscc", ["  " + codes[0] + " ", wrong, "", codes[3]])).drop("frontier_sectors")
+    path = tmp_path / f"facts.{suffix}"
+    edited.write_csv(path) if suffix == "csv" else edited.write_parquet(path)
+    found = sorted((p.code, p.row, p.value) for p in problems(path) if p.field == "uscc")
+    first = 3 if suffix == "csv" else 2  # a CSV row is its line in the file, after the header
+    assert found == [("uscc.check", first, wrong), ("value.required", first + 1, "")]
