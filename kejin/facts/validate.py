@@ -18,6 +18,7 @@ import polars as pl
 from kejin.errors import InputError, Problem
 from kejin.facts import codes, schema
 from kejin.facts.checks import Rule, check_rules
+from kejin.facts.layout import firm_runs, keys_strictly_ascending
 from kejin.facts.readers import ROW, RawTable, name_columns, read_table
 from kejin.facts.schema import FactField
 
@@ -194,16 +195,6 @@ def _uscc_valid(frame: pl.DataFrame, dtype: pl.DataType) -> np.ndarray:
     return valid
 
 
-def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
-    """True when every row's (uscc, year) is strictly greater than the previous row's (blank
-    keys excluded): then no key repeats, and the far costlier duplicate search can be skipped."""
-    if frame.height < 2:
-        return True
-    u, y = pl.col("uscc"), pl.col("year")
-    step = (u > u.shift(1)) | ((u == u.shift(1)) & (y > y.shift(1)))
-    return bool(frame.select(step.slice(1).fill_null(False).all()).item())
-
-
 def duplicate_key_rule() -> Rule:
     """(uscc, year) must be unique (blank keys are reported as blank, not as duplicates)."""
     key = pl.struct("uscc", "year")
@@ -286,8 +277,9 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
                 more = rows.height - MAX_LISTED_PROBLEMS
                 problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
 
-    # 4. (uscc, year) must be unique (rows already in strictly ascending key order are)
-    if {"uscc", "year"} <= present and not keys_unique and not keys_strictly_ascending(checked):
+    # 4. (uscc, year) must be unique (rows in ascending key order, or firm after firm with
+    #    ascending years, are: kejin.facts.layout)
+    if {"uscc", "year"} <= present and not keys_unique and not keys_strictly_ascending(checked) and firm_runs(checked) is None:
         problems += check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
 
     if problems:

@@ -33,7 +33,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
-from kejin.facts.validate import keys_strictly_ascending
+from kejin.facts.layout import firm_order, firm_runs, keys_strictly_ascending
 from kejin.output import publish
 from kejin.points import tiers
 from kejin.points.cohorts import Cohorts
@@ -102,13 +102,17 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
     if not keys_strictly_ascending(frame):
-        frame = frame.sort(["uscc", "year"])
-        if not keys_strictly_ascending(frame):
-            dup = frame.select(["uscc", "year"]).is_duplicated()
-            row = frame.filter(dup).row(0, named=True)
-            raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
+        runs = firm_runs(frame)
+        if runs is not None:  # firm after firm (no firm twice), years ascending: sort the firms
+            frame = frame[firm_order(frame, runs)]
+        else:
+            frame = frame.sort(["uscc", "year"])
+            if not keys_strictly_ascending(frame):
+                dup = frame.select(["uscc", "year"]).is_duplicated()
+                row = frame.filter(dup).row(0, named=True)
+                raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
     digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
-    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)  # sorted by (uscc, year) above
+    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)  # in (uscc, year) order above
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:

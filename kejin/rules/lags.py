@@ -14,6 +14,7 @@ from typing import Iterable
 
 import polars as pl
 
+from kejin.facts.layout import firm_runs
 from kejin.rules.expr import Use, lag_column, present_column
 
 KEY = ("uscc", "year")
@@ -61,18 +62,7 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
 
 
 def _firm_grouped(frame: pl.DataFrame) -> bool:
-    """Are each firm's rows together, with its years strictly increasing? (one cheap pass)
-
-    Sorted by (uscc, year) is the special case; a file listing firm after firm in any order of
-    firms qualifies too, and then an earlier year is simply a few rows up.
-    """
-    if frame.height < 2:
-        return True
-    uscc, year = pl.col("uscc"), pl.col("year")
-    starts = (uscc != uscc.shift(1)).fill_null(True)
-    layout = frame.select(
-        (uscc.is_null().any() | year.is_null().any()).alias("blank"),
-        (starts.sum() == uscc.n_unique()).alias("together"),
-        (starts | (year > year.shift(1))).all().alias("ascending"),
-    ).row(0, named=True)
-    return not layout["blank"] and layout["together"] and layout["ascending"]
+    """Are each firm's rows together, with its years strictly increasing? Sorted by (uscc, year)
+    is the special case; a file listing firm after firm in any order of firms qualifies too, and
+    then an earlier year is simply a few rows up."""
+    return firm_runs(frame) is not None

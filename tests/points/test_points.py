@@ -60,6 +60,17 @@ def test_percentiles_invariant_to_row_order(synth, synth_scores, seed):
     assert score(shuffled).equals(synth_scores)
 
 
+def test_firm_after_firm_in_any_firm_order_scores_the_same(synth, synth_scores):
+    """A file listing firm after firm (as `kejin synth` writes it) is put in order by its firms
+    alone (kejin.facts.layout); the result equals the sorted file's."""
+    from kejin.facts.layout import firm_runs
+
+    firms = synth.select("uscc").unique(maintain_order=True).sample(fraction=1.0, shuffle=True, seed=5)
+    grouped = firms.with_row_index("firm").join(synth, on="uscc").sort(["firm", "year"]).drop("firm")
+    assert firm_runs(grouped) is not None and not grouped.equals(grouped.sort(["uscc", "year"]))
+    assert score(grouped).equals(synth_scores)
+
+
 def test_repeat_runs_bit_identical(synth, synth_scores):
     again = score(synth)
     assert again.equals(synth_scores)

@@ -1,0 +1,71 @@
+"""The row layout of a fact table by its keys (uscc, year), worked out in a pass or two.
+
+Exports usually list each firm's years together, ascending: sorted by (uscc, year), or firm
+after firm in any order of firms (``kejin synth`` writes the latter). Either way no key can
+repeat, so the search for duplicate enterprise-years can be skipped, an earlier year is a few
+rows up, and putting the table in (uscc, year) order only needs the firms sorted, not the rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
+    """True when every row's (uscc, year) is strictly greater than the previous row's (blank
+    keys excluded): then no key repeats, and the far costlier duplicate search can be skipped."""
+    if frame.height < 2:
+        return True
+    u, y = pl.col("uscc"), pl.col("year")
+    step = (u > u.shift(1)) | ((u == u.shift(1)) & (y > y.shift(1)))
+    return bool(frame.select(step.slice(1).fill_null(False).all()).item())
+
+
+def firm_runs(frame: pl.DataFrame) -> np.ndarray | None:
+    """The first row of each firm when every firm's rows are together with strictly increasing
+    years and no key is blank (then no key repeats); None otherwise. Only the firms' first rows
+    are hashed to see that no firm comes back later."""
+    if frame.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    u, y = pl.col("uscc"), pl.col("year")
+    first = (u != u.shift(1)).fill_null(True)
+    layout = frame.select(
+        (u.is_null().any() | y.is_null().any()).alias("blank"),
+        (first | (y > y.shift(1))).all().alias("ascending"),
+        first.alias("first"),
+    )
+    if layout["blank"][0] or not layout["ascending"][0]:
+        return None
+    starts = np.flatnonzero(layout["first"].to_numpy())
+    heads = frame.get_column("uscc").gather(starts)
+    return starts if heads.n_unique() == len(starts) else None
+
+
+def firm_order(frame: pl.DataFrame, starts: np.ndarray) -> np.ndarray:
+    """The row order that puts a firm-grouped table (``firm_runs``) in (uscc, year) order: its
+    firms sorted by uscc, each keeping its rows (already in year order)."""
+    lengths = np.diff(np.append(starts, frame.height))
+    by_code = byte_order(frame.get_column("uscc").gather(starts))
+    run_start, run_length = starts[by_code], lengths[by_code]
+    # row i of the result is row (its run's start + its place in the run) of the input
+    placed = np.cumsum(run_length) - run_length  # where each sorted run begins in the result
+    return np.arange(frame.height, dtype=np.int64) + np.repeat(run_start - placed, run_length)
+
+
+def byte_order(strings: pl.Series) -> np.ndarray:
+    """The order that sorts ``strings`` by their bytes (as Polars sorts text; ties keep their
+    order). Strings of one width — USCCs are 18 ASCII characters — are sorted as big-endian
+    integer keys, 8 bytes each, without comparing strings (a comparison sort of text spends most
+    of its time in memcmp)."""
+    lengths = strings.str.len_bytes()
+    width = lengths.max()
+    if strings.null_count() or not width or width != lengths.min():
+        return strings.to_frame().select(pl.arg_sort_by(strings.name, maintain_order=True)).to_series().to_numpy()
+    data = strings.str.join("").cast(pl.Binary).item()
+    words = -(-width // 8)
+    padded = np.zeros((len(strings), words * 8), dtype=np.uint8)
+    padded[:, :width] = np.frombuffer(data, dtype=np.uint8).reshape(-1, width)
+    keys = padded.view(">u8").astype(np.uint64)
+    table = pl.DataFrame({f"k{i}": keys[:, i] for i in range(words)})
+    return table.select(pl.arg_sort_by(table.columns, maintain_order=True)).to_series().to_numpy()

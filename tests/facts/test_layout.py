@@ -1,0 +1,65 @@
+"""Row layout by key: strictly ascending, firm after firm, and the firm order that sorts them."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kejin.facts.layout import byte_order, firm_order, firm_runs, keys_strictly_ascending
+
+
+def table(rows: list[tuple[str | None, int | None]]) -> pl.DataFrame:
+    return pl.DataFrame({"uscc": [r[0] for r in rows], "year": [r[1] for r in rows], "row": list(range(len(rows)))}, schema={"uscc": pl.String, "year": pl.Int64, "row": pl.Int64})
+
+
+def test_firm_after_firm_in_any_order_of_firms():
+    t = table([("B", 2022), ("B", 2023), ("A", 2021), ("C", 2020), ("C", 2024)])
+    assert not keys_strictly_ascending(t)
+    assert firm_runs(t).tolist() == [0, 2, 3]
+    ordered = t[firm_order(t, firm_runs(t))]
+    assert ordered.equals(t.sort(["uscc", "year"]))
+    assert keys_strictly_ascending(ordered)
+
+
+@pytest.mark.parametrize("rows", [
+    [("B", 2022), ("A", 2021), ("B", 2023)],  # a firm comes back later
+    [("A", 2023), ("A", 2022)],  # years not ascending within the firm
+    [("A", 2022), ("A", 2022)],  # a repeated key
+    [("A", 2022), (None, 2023)],  # a blank key
+    [("A", 2022), ("B", None)],
+])
+def test_not_firm_grouped(rows):
+    assert firm_runs(table(rows)) is None
+
+
+def test_empty_and_single_row():
+    assert firm_runs(table([])).tolist() == []
+    assert firm_runs(table([("A", 2020)])).tolist() == [0]
+    assert keys_strictly_ascending(table([("A", 2020)]))
+
+
+codes = st.text(alphabet="0123456789ABCDGHJKLMNPQRTUWXY中\x7f", min_size=0, max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(codes, max_size=40), st.booleans())
+def test_byte_order_is_polars_text_order(values, same_width):
+    if same_width:  # the integer-key path (e.g. 18-character USCCs); ties keep their order
+        values = [(v + "0" * 20)[:18] for v in values]
+    s = pl.Series("u", values, dtype=pl.String)
+    expected = s.to_frame().select(pl.arg_sort_by("u", maintain_order=True)).to_series().to_numpy()
+    assert np.array_equal(byte_order(s), expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ABC123", min_size=18, max_size=18), st.integers(1, 4)), unique_by=lambda f: f[0], max_size=30), st.randoms())
+def test_firm_order_sorts_any_firm_grouped_table(firms, rnd):
+    rnd.shuffle(firms)
+    rows = [(code, 2020 + y) for code, years in firms for y in range(years)]
+    t = table(rows)
+    runs = firm_runs(t)
+    assert runs is not None
+    assert t[firm_order(t, runs)].equals(t.sort(["uscc", "year"]))
