@@ -18,7 +18,6 @@ place and publish it only when the iteration finished without error.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.facts.readers import ROW, RawTable, name_columns, read_table
 from kejin.facts.validate import checked_fields, parse_expr, validate_raw
+from kejin.pipeline import one_ahead
 
 DEFAULT_CHUNK_ROWS = 131_072
 
@@ -114,16 +114,11 @@ class FactChunks:
         while the caller works on the current one (Polars releases the GIL for both)."""
         problems: list[Problem] = []
         spans = [(int(a), int(b)) for a, b in zip(self._bounds[:-1], self._bounds[1:])]
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-read") as reader:
-            ahead = reader.submit(self._validated, *spans[0])
-            for i in range(len(spans)):
-                result = ahead.result()
-                if i + 1 < len(spans):
-                    ahead = reader.submit(self._validated, *spans[i + 1])
-                if isinstance(result, InputError):
-                    problems += result.problems
-                elif not problems:
-                    yield result
+        for result in one_ahead(lambda span: self._validated(*span), spans, "kejin-read"):
+            if isinstance(result, InputError):
+                problems += result.problems
+            elif not problems:
+                yield result
         if problems:
             problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))
             raise InputError(problems)

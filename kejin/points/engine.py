@@ -1,9 +1,11 @@
 """The scoring engine: facts to points, stage, cohort percentile, tier and explanations.
 
-Steps (all columnar, whole table at once):
+Stage one, over the whole table (columnar):
 
-1. keep the rows in the method's scope and the columns it reads; sort by (uscc, year);
-   add the earlier-year columns the expressions need (``kejin.rules.lags``);
+1. keep the rows in the method's scope and the columns it reads; put them in (uscc, year) order
+   (``kejin.facts.layout``: nothing to do for a sorted file, the firms sorted for a file listing
+   firm after firm, the rows sorted otherwise); add the earlier-year columns the expressions need
+   (``kejin.rules.lags``);
 2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank) and the
    stage from the stage rule — one lazy Polars query; cohort = year × stage (× region prefix /
    industry if configured);
@@ -12,14 +14,20 @@ Steps (all columnar, whole table at once):
    column);
 4. indicator scores in [0, 1] (``normalise``), weights of the firm's stage, the missing-data
    policy, group sub-scores, bonus (capped), points rounded to 1e-4 — one lazy query;
-5. cohort rank, percentile and tier of the points (``cohorts``, then ``tiers``);
-6. explanations (``explain``): the two indicators that raised the points most and the two that
-   lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
-   firm), and the indicators it could not use (blank inputs).
+5. the cohort size and ranks of the points (``cohorts``).
 
-Every row carries the method id, version, SHA-256, its own input's row digest and the input
-digest (``digest``). ``score`` and ``write_scores_csv`` compute both digests in a worker thread
-while the scoring runs, and join them on at the end (hashlib, NumPy and Polars release the GIL).
+Stage two, row by row, so any block of rows on its own:
+
+6. rank, percentile and tier (``tiers``) and status;
+7. explanations (``explain``): the two indicators that raised the points most and the two that
+   lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
+   firm), and the indicators it could not use (blank inputs);
+8. the method id, version and SHA-256, the row digest of the row's own input and the input
+   digest (``digest``).
+
+The input digest is hashed in a worker thread while stage one runs (hashlib releases the GIL).
+``write_scores_csv`` runs stage two block by block in another worker thread, each block finished
+while the one before it is written (``kejin.pipeline``).
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.facts.layout import firm_order, firm_runs, keys_strictly_ascending
 from kejin.output import publish
+from kejin.pipeline import one_ahead
 from kejin.points import tiers
 from kejin.points.cohorts import Cohorts
 from kejin.points.columns import FACTOR, group_column, raw_column, score_column, weight_column
@@ -300,13 +309,19 @@ def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size:
     return out.with_columns(digests.alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
 
 
+def _checked_ranks(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.DataFrame:
+    """Stage one, then the method's rule for cohorts below the minimum (before anything is
+    published)."""
+    ranked = _ranked(p.method, p.frame, explain, detail)
+    _check_cohorts(ranked, p.method, min_size)
+    return ranked
+
+
 def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
     """Score a prepared table; the input digest is still being hashed in the worker thread while
     the scoring runs, and is joined on at the end."""
     min_size = _min_size(p.method, min_cohort)
-    ranked = _ranked(p.method, p.frame, explain, detail)
-    _check_cohorts(ranked, p.method, min_size)
-    return _published(p, ranked, p.frame, min_size, explain, detail)
+    return _published(p, _checked_ranks(p, explain, detail, min_size), p.frame, min_size, explain, detail)
 
 
 CSV_BLOCK_ROWS = 1 << 17  # rows finished while the previous block is written
@@ -321,9 +336,7 @@ def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str
     thread, each block finished while the one before it is written."""
     p = prepare(facts, as_method(method), digest_in_background=True)
     min_size = _min_size(p.method, None)
-    ranked = _ranked(p.method, p.frame, True, detail)
-    _check_cohorts(ranked, p.method, min_size)
-    starts = range(0, max(ranked.height, 1), CSV_BLOCK_ROWS)
+    ranked = _checked_ranks(p, True, detail, min_size)
 
     def block(start: int) -> pl.DataFrame:
         part, frame = ranked.slice(start, CSV_BLOCK_ROWS), p.frame.slice(start, CSV_BLOCK_ROWS)
@@ -333,12 +346,9 @@ def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str
         return _published(p, part, frame, min_size, True, detail)
 
     written = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-finish") as finisher, publish(Path(path)) as handle:
-        ahead = finisher.submit(block, starts[0])
-        for i in range(len(starts)):
-            out = ahead.result()
-            if i + 1 < len(starts):
-                ahead = finisher.submit(block, starts[i + 1])
+    with publish(Path(path)) as handle:
+        starts = range(0, max(ranked.height, 1), CSV_BLOCK_ROWS)  # one (empty) block for no rows
+        for i, out in enumerate(one_ahead(block, starts, "kejin-finish")):
             out.write_csv(handle, include_header=i == 0)
             written += out.height
     return written
