@@ -118,3 +118,17 @@ def test_usage_errors_are_a_message_not_a_traceback():
         assert result.returncode == 2, (args, result.stderr)
         assert "usage error" in result.stderr and "命令用法有误" in result.stderr and reason in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_top_level_help_lists_every_domain_without_loading_scipy():
+    """`kejin --help` mounts every command group; the bank side's statistics libraries load only
+    when a credit command runs."""
+    code = (
+        "import sys\nsys.argv = ['kejin', '--help']\nfrom kejin.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint('SCIPY', 'scipy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    for group in ("standards", "points", "credit", "funds", "serve"):
+        assert group in done.stdout
+    assert done.stdout.strip().endswith("SCIPY False")
