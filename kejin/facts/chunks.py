@@ -25,6 +25,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
+from kejin.facts.layout import firm_runs
 from kejin.facts.readers import ROW, RawTable, name_columns, read_table
 from kejin.facts.validate import checked_fields, parse_expr, validate_raw
 from kejin.pipeline import one_ahead
@@ -133,20 +134,9 @@ def _firm_aligned_bounds(keys: pl.DataFrame, chunk_rows: int) -> np.ndarray:
         return whole
     uscc = parse_expr(schema.field("uscc"), keys.schema["uscc"], 1.0)
     year = parse_expr(schema.field("year"), keys.schema["year"], 1.0)
-    typed = keys.select(uscc.alias("u"), year.alias("y"))
-    if typed.null_count().sum_horizontal().item():
+    firm_starts = firm_runs(keys.select(uscc.alias("uscc"), year.alias("year")))
+    if firm_starts is None:
         return whole
-    u, y = pl.col("u"), pl.col("y")
-    starts = (u != u.shift(1)).fill_null(True)
-    layout = typed.select(
-        starts.sum().alias("runs"),
-        u.n_unique().alias("firms"),
-        (starts | (y > y.shift(1))).all().alias("ascending"),
-        starts.arg_true().alias("firm_starts").implode(),
-    ).row(0, named=True)
-    if layout["runs"] != layout["firms"] or not layout["ascending"]:
-        return whole
-    firm_starts = np.asarray(layout["firm_starts"], dtype=np.int64)
     targets = np.arange(chunk_rows, n, chunk_rows)
     cuts = firm_starts[np.minimum(np.searchsorted(firm_starts, targets), len(firm_starts) - 1)]
     cuts = np.unique(cuts[(cuts > 0) & (cuts < n)])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from kejin.facts.codes import fixed_width_bytes
+
 
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
     """True when every row's (uscc, year) is strictly greater than the previous row's (blank
@@ -62,10 +64,9 @@ def byte_order(strings: pl.Series) -> np.ndarray:
     width = lengths.max()
     if strings.null_count() or not width or width != lengths.min():
         return strings.to_frame().select(pl.arg_sort_by(strings.name, maintain_order=True)).to_series().to_numpy()
-    data = strings.str.join("").cast(pl.Binary).item()
     words = -(-width // 8)
     padded = np.zeros((len(strings), words * 8), dtype=np.uint8)
-    padded[:, :width] = np.frombuffer(data, dtype=np.uint8).reshape(-1, width)
+    padded[:, :width] = fixed_width_bytes(strings, width)
     keys = padded.view(">u8").astype(np.uint64)
     table = pl.DataFrame({f"k{i}": keys[:, i] for i in range(words)})
     return table.select(pl.arg_sort_by(table.columns, maintain_order=True)).to_series().to_numpy()

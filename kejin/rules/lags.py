@@ -32,7 +32,9 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
     if not by_lag:
         return frame
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
-    if firm_grouped or (firm_grouped is None and _firm_grouped(frame)):  # common (exports list a firm's years together): no reordering needed
+    # each firm's rows together, years ascending (most exports, sorted or not): an earlier year is
+    # a few rows up, no reordering needed
+    if firm_grouped or (firm_grouped is None and firm_runs(frame) is not None):
         order = None
         work = frame.select("uscc", "year", *names)
     else:
@@ -60,9 +62,3 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
     back = order.arg_sort()  # inverse permutation: row i of the input is row back[i] of `work`
     return frame.hstack(lagged.gather(back))
 
-
-def _firm_grouped(frame: pl.DataFrame) -> bool:
-    """Are each firm's rows together, with its years strictly increasing? Sorted by (uscc, year)
-    is the special case; a file listing firm after firm in any order of firms qualifies too, and
-    then an earlier year is simply a few rows up."""
-    return firm_runs(frame) is not None

@@ -88,7 +88,7 @@ def _uscc_valid(s: pl.Series) -> np.ndarray:
     candidates = np.flatnonzero(filled & right_len)
     ok[filled & ~right_len] = False
     if len(candidates):
-        chars = _fixed_width_bytes(s if len(candidates) == n else s.gather(candidates), 18)
+        chars = fixed_width_bytes(s if len(candidates) == n else s.gather(candidates), 18)
         vals = _USCC_LUT[chars.T]  # (18, codes) int8, one contiguous row per position; -1 outside the charset
         charset_ok = (vals >= 0).all(axis=0)
         total = np.zeros(len(candidates), dtype=np.int32)
@@ -106,7 +106,7 @@ _USCC_LUT = np.full(256, -1, dtype=np.int8)
 _USCC_LUT[np.frombuffer(USCC_CHARSET.encode(), dtype=np.uint8)] = np.arange(31, dtype=np.int8)
 
 
-def _fixed_width_bytes(strings: pl.Series, width: int) -> np.ndarray:
+def fixed_width_bytes(strings: pl.Series, width: int) -> np.ndarray:
     """An (n, width) uint8 array of strings that all have ``width`` bytes, without a Python loop
     (the column joined into one value, taken as bytes)."""
     if strings.len() == 0:
