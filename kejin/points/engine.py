@@ -265,7 +265,7 @@ def _ranked(m: Method, frame: pl.DataFrame, explain: bool, detail: bool) -> pl.D
 
 def _finished(m: Method, ranked: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
     """Stage two, row by row (any slice of the ranked table): rank, percentile, tier, status and
-    explanations, in the published columns up to (not including) the digests."""
+    explanations, in the published columns up to (not including) the row digest."""
     codes = explanation_codes(m, ranked) if explain else []
     lf = ranked.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
     lf = lf.with_columns(_status(min_size), unusable_column(m, ranked), *codes)
@@ -277,9 +277,6 @@ def _finished(m: Method, ranked: pl.DataFrame, min_size: int, explain: bool, det
         "uscc", *(["name"] if "name" in ranked.columns else []), "year", pl.col("stage").cast(pl.String), "cohort_size",
         "points", "base_points", "bonus_points", *[group_column(g.id) for g in m.groups], "percentile", "rank", "tier", "status",
         *(["raised", "lowered"] if explain else []), "unusable", *details,
-        pl.lit(m.id).alias("method"),
-        pl.lit(m.version).alias("method_version"),
-        pl.lit(m.sha256).alias("method_sha256"),
     ).collect()
 
 
@@ -301,12 +298,24 @@ def _min_size(m: Method, min_cohort: int | None) -> int:
     return min_cohort if min_cohort is not None else m.cohort.min_size
 
 
-def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
-    """The published form of the rows of ``ranked`` (``frame``: the same rows of ``p.frame``,
-    for their row digests), with the input digest."""
+def _with_row_digests(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+    """The published columns of the rows of ``ranked`` up to the row digest (``frame``: the same
+    rows of ``p.frame``, for their row digests)."""
     out = _finished(p.method, ranked, min_size, explain, detail)
-    digests = row_digests(frame, p.method.input_columns())
-    return out.with_columns(digests.alias("row_digest"), pl.lit(p.input_digest()).alias("input_digest"))
+    return out.with_columns(row_digests(frame, p.method.input_columns()).alias("row_digest"))
+
+
+def _provenance(p: Prepared) -> pl.DataFrame:
+    """The last columns of every published row, the same on all of them: the method and the
+    input digest."""
+    m = p.method
+    return pl.DataFrame({"method": [m.id], "method_version": [m.version], "method_sha256": [m.sha256], "input_digest": [p.input_digest()]})
+
+
+def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+    """The published form of the rows of ``ranked``, with the method and the input digest."""
+    out = _with_row_digests(p, ranked, frame, min_size, explain, detail)
+    return out.with_columns(pl.lit(value).alias(name) for name, value in _provenance(p).row(0, named=True).items())
 
 
 def _checked_ranks(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.DataFrame:
@@ -333,7 +342,9 @@ def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str
     if a cohort is too small under ``on_small: error``, and a failed write leaves no half file.
 
     Stage two (explanations, row digests) is per row, so it runs block by block in a worker
-    thread, each block finished while the one before it is written."""
+    thread, each block finished while the one before it is written. The last columns (method
+    and input digest) are the same on every row: they are serialised once and written as the
+    end of each line."""
     p = prepare(facts, as_method(method), digest_in_background=True)
     min_size = _min_size(p.method, None)
     ranked = _checked_ranks(p, True, detail, min_size)
@@ -343,13 +354,17 @@ def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str
         if year is not None:  # after the cohort statistics: the other years still make the cohorts
             keep = part.get_column("year") == year
             part, frame = part.filter(keep), frame.filter(keep)
-        return _published(p, part, frame, min_size, True, detail)
+        return _with_row_digests(p, part, frame, min_size, True, detail)
 
     written = 0
     with publish(Path(path)) as handle:
         starts = range(0, max(ranked.height, 1), CSV_BLOCK_ROWS)  # one (empty) block for no rows
         for i, out in enumerate(one_ahead(block, starts, "kejin-finish")):
-            out.write_csv(handle, include_header=i == 0)
+            if i == 0:
+                provenance = _provenance(p)
+                handle.write(pl.DataFrame(schema=[*out.columns, *provenance.columns]).write_csv().encode())
+                line_end = "," + provenance.write_csv(include_header=False)
+            out.write_csv(handle, include_header=False, line_terminator=line_end)
             written += out.height
     return written
 
@@ -359,8 +374,8 @@ def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explai
 
     One row per enterprise-year in the method's scope, sorted by (uscc, year), with ``uscc,
     name, year, stage, cohort_size, points, base_points, bonus_points, group_<id>…, percentile,
-    rank, tier, status, raised, lowered, unusable, method, method_version, method_sha256,
-    row_digest, input_digest``. ``detail`` adds every raw value and indicator score.
+    rank, tier, status, raised, lowered, unusable, row_digest, method, method_version,
+    method_sha256, input_digest``. ``detail`` adds every raw value and indicator score.
     """
     m = as_method(method)
     return score_prepared(prepare(facts, m, digest_in_background=True), explain=explain, detail=detail, min_cohort=min_cohort)

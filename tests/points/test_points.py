@@ -91,6 +91,20 @@ def test_csv_written_block_by_block_equals_the_whole_table(tmp_path, monkeypatch
     assert out.read_bytes() == whole.write_csv().encode()
 
 
+def test_csv_line_ends_quote_the_method_like_any_cell(tmp_path, synth):
+    """The method columns are written once per line as its end: a version that needs quoting in
+    CSV is quoted there exactly as the CSV writer quotes a cell."""
+    from kejin.points import engine
+
+    m = resolve("national-core")
+    odd = m.model_copy(update={"meta": m.meta.model_copy(update={"version": 'draft, "b"'})})
+    out = tmp_path / "scores.csv"
+    engine.write_scores_csv(synth.head(300), odd, out)
+    whole = score(synth.head(300), odd)
+    assert out.read_bytes() == whole.write_csv().encode()
+    assert pl.read_csv(out, infer_schema_length=0)["method_version"].unique().to_list() == ['draft, "b"']
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pick=st.integers(0, 10_000), factor=st.floats(1.0001, 20.0))
 def test_own_rd_rise_never_lowers_points(synth, synth_scores, pick, factor):

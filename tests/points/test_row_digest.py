@@ -157,7 +157,7 @@ def test_row_digest_column_is_the_prepared_rows_digest():
     facts = synth_facts(120, seed=5)
     m = resolve("national-core")
     res = score(facts, m)
-    assert res.columns[-2:] == ["row_digest", "input_digest"]
+    assert res.columns[-5:] == ["row_digest", "method", "method_version", "method_sha256", "input_digest"]
     expected = row_digests(facts.sort("uscc", "year"), m.input_columns())
     assert res["row_digest"].to_list() == expected.to_list()
 
