@@ -68,6 +68,27 @@ def test_statistics_equal_polars_windows(segmented, keys, frame, qs):
     _same(average, ref["average"])
 
 
+@pytest.mark.parametrize("segmented", [True, False], ids=["per-cohort", "all-at-once"])
+def test_quantiles_of_large_cohorts_equal_polars(segmented):
+    """Cohorts of thousands of values, where a partial sort leaves most of a run out of order:
+    both ends of every quantile's position must still be the true order statistics."""
+    rng = np.random.default_rng(11)
+    n = 20_000
+    x = rng.normal(0, 1e4, n).round(1)
+    x[rng.random(n) < 0.05] = np.nan
+    x[rng.random(n) < 0.05] = -0.0
+    frame = pl.DataFrame({
+        "year": rng.integers(2021, 2024, n),
+        "stage": pl.Series(rng.choice(["startup", "growth", "mature"], n), dtype=STAGES),
+        "x": pl.Series(x, nan_to_null=True),
+    })
+    qs = [0.05, 0.5, 0.95, 0.333]
+    c = Cohorts.of(frame, ["year", "stage"], segmented_max=1_000_000 if segmented else 0)
+    ref = _windows(frame, ["year", "stage"], qs)
+    for i, q in enumerate(c.quantiles(x, qs)):
+        _same(q, ref[f"q{i}"])
+
+
 def test_cohort_codes_group_like_the_keys():
     frame = pl.DataFrame({"year": [2024, 2023, 2024, 2024], "stage": pl.Series(["growth", None, "growth", None], dtype=STAGES), "region": ["4403", "4403", "1101", "4403"]})
     c = Cohorts.of(frame, ["year", "stage", "region"])
