@@ -97,6 +97,23 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
     raise AssertionError(f.type)
 
 
+def _already_typed(frame: pl.DataFrame, fields: list[FactField], dtypes: dict[str, pl.DataType], factors: dict[str, float]) -> set[str]:
+    """The fields whose column already holds exactly what ``parse_expr`` would make of it, so
+    that typing would only copy it: float amounts and ratios (no unit to convert) with no NaN or
+    infinity, and texts with no empty cell and nothing to trim. One pass over those columns."""
+    checks = {}
+    for f in fields:
+        c = pl.col(f.name)
+        if f.type in ("amount", "ratio") and dtypes[f.name] == pl.Float64 and factors.get(f.name, 1.0) == 1.0:
+            checks[f.name] = c.is_finite().all()
+        elif f.type in ("text", "enum") and dtypes[f.name] == pl.String:
+            length = c.str.len_bytes()
+            checks[f.name] = ((length > 0) & (c.str.strip_chars().str.len_bytes() == length)).all()
+    if not checks or frame.height == 0:
+        return set()
+    return {name for name, ok in frame.select(**checks).row(0, named=True).items() if ok}
+
+
 def _bad_parse(f: FactField, dtype: pl.DataType, raw_col: str, typed_col: str) -> pl.Expr | None:
     """Rows whose cell is filled but does not parse as the field's type."""
     if f.type in ("text", "enum", "list"):
@@ -232,8 +249,11 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
     selected = checked_fields(fields)
     present = (set(frame.columns) - {ROW}) & {f.name for f in selected}
     typed = []
+    as_they_are = _already_typed(frame, [f for f in selected if f.name in present], dtypes, raw.unit_factors)
     for f in selected:
-        if f.name in present:
+        if f.name in as_they_are:
+            typed.append(pl.col(f.name).alias(f"__typed_{f.name}"))
+        elif f.name in present:
             typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
         else:
             typed.append(pl.lit(None, dtype=f.dtype).alias(f"__typed_{f.name}"))

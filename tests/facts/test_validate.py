@@ -206,3 +206,35 @@ def test_uscc_is_checked_as_typed(tmp_path, suffix):
     found = sorted((p.code, p.row, p.value) for p in problems(path) if p.field == "uscc")
     first = 3 if suffix == "csv" else 2  # a CSV row is its line in the file, after the header
     assert found == [("uscc.check", first, wrong), ("value.required", first + 1, "")]
+
+
+@pytest.mark.parametrize("fields", [None, ["equity_financing", "industry_code"]], ids=["all fields", "some fields"])
+def test_typed_parquet_columns_are_still_checked_and_trimmed(tmp_path, fields):
+    """A Parquet column already of the right type is taken as it is only when typing would not
+    change it: NaN and infinity are still reported, texts still trimmed, empty text still blank."""
+    from kejin.facts.synth import synth_facts
+
+    facts = synth_facts(30, seed=4)
+    clean = tmp_path / "clean.parquet"
+    facts.write_parquet(clean)
+    base = load_facts(clean, fields=fields)
+    row = pl.int_range(pl.len())
+
+    not_numbers = tmp_path / "nan.parquet"
+    facts.with_columns(
+        pl.when(row == 0).then(float("nan")).when(row == 1).then(float("inf")).otherwise(pl.col("equity_financing")).alias("equity_financing")
+    ).write_parquet(not_numbers)
+    with pytest.raises(InputError) as info:
+        load_facts(not_numbers, fields=fields)
+    assert [(p.row, p.field, p.code) for p in info.value.problems] == [(1, "equity_financing", "value.type"), (2, "equity_financing", "value.type")]
+
+    padded = tmp_path / "padded.parquet"
+    facts.with_columns(
+        pl.when(row == 2).then(pl.lit("  ") + pl.col("name") + "\u3000").otherwise(pl.col("name")).alias("name"),
+        pl.when(row == 3).then(pl.lit("")).when(row == 4).then(pl.lit(" C3911 ")).otherwise(pl.col("industry_code")).alias("industry_code"),
+        pl.when(row == 5).then(pl.lit(" ") + pl.col("uscc")).otherwise(pl.col("uscc")).alias("uscc"),
+    ).write_parquet(padded)
+    got = load_facts(padded, fields=fields)
+    assert got["industry_code"][3] is None and got["industry_code"][4] == "C3911"
+    expected = base.with_columns(pl.when(row == 3).then(None).when(row == 4).then(pl.lit("C3911")).otherwise(pl.col("industry_code")).alias("industry_code"))
+    assert got.equals(expected)
