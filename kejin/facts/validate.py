@@ -305,7 +305,9 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))
         raise InputError(problems)
-    typed_view = checked.select([ROW] + [f.name for f in selected])
+    # one chunk per column (already so when the file gave one, or when typing had to align the
+    # columns): the whole-column work downstream would otherwise copy every column per query
+    typed_view = checked.select([ROW] + [f.name for f in selected]).rechunk()
     return Validated(typed_view.drop(ROW), typed_view[ROW])
 
 
