@@ -89,6 +89,16 @@ def test_quantiles_of_large_cohorts_equal_polars(segmented):
         _same(q, ref[f"q{i}"])
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False), max_size=300))
+def test_radix_order_sorts_like_numpy(xs):
+    from kejin.points.cohorts import _ascending
+
+    v = np.array(xs, dtype=np.float64)
+    assert np.array_equal(v[_ascending(v)], np.sort(v))  # -0.0 and 0.0 compare equal here
+    assert sorted(_ascending(v).tolist()) == list(range(len(v)))
+
+
 def test_cohort_codes_group_like_the_keys():
     frame = pl.DataFrame({"year": [2024, 2023, 2024, 2024], "stage": pl.Series(["growth", None, "growth", None], dtype=STAGES), "region": ["4403", "4403", "1101", "4403"]})
     c = Cohorts.of(frame, ["year", "stage", "region"])
