@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from kejin.facts.codes import fixed_width_bytes
+from kejin.sorting import byte_digits, radix_order
 
 
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
@@ -57,16 +58,11 @@ def firm_order(frame: pl.DataFrame, starts: np.ndarray) -> np.ndarray:
 
 def byte_order(strings: pl.Series) -> np.ndarray:
     """The order that sorts ``strings`` by their bytes (as Polars sorts text; ties keep their
-    order). Strings of one width — USCCs are 18 ASCII characters — are sorted as big-endian
-    integer keys, 8 bytes each, without comparing strings (a comparison sort of text spends most
+    order). Strings of one width — USCCs are 18 ASCII characters — are radix-sorted by 16-bit
+    digits (``kejin.sorting``), without comparing strings (a comparison sort of text spends most
     of its time in memcmp)."""
     lengths = strings.str.len_bytes()
     width = lengths.max()
     if strings.null_count() or not width or width != lengths.min():
         return strings.to_frame().select(pl.arg_sort_by(strings.name, maintain_order=True)).to_series().to_numpy()
-    words = -(-width // 8)
-    padded = np.zeros((len(strings), words * 8), dtype=np.uint8)
-    padded[:, :width] = fixed_width_bytes(strings, width)
-    keys = padded.view(">u8").astype(np.uint64)
-    table = pl.DataFrame({f"k{i}": keys[:, i] for i in range(words)})
-    return table.select(pl.arg_sort_by(table.columns, maintain_order=True)).to_series().to_numpy()
+    return radix_order(byte_digits(fixed_width_bytes(strings, width)))

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from kejin.sorting import float_digits, radix_order
+
 _DIRECT_CODES = 1 << 22  # key combinations up to this count are compacted by a lookup table (32 MB)
 
 
@@ -53,21 +55,6 @@ def _key_codes(s: pl.Series) -> tuple[np.ndarray, int]:
 
 TieValues = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 SEGMENTED_MAX = 512  # up to this many cohorts, sort each cohort's run on its own (cache-sized)
-
-
-def _ascending(values: np.ndarray) -> np.ndarray:
-    """An order that sorts float64 ``values`` (no NaN) ascending, equal values in any order: a
-    least-significant-digit radix sort of their bit patterns made order-preserving (negative
-    numbers with every bit flipped, the others with the sign bit set), in four 16-bit passes —
-    NumPy sorts 16-bit keys stably by radix in linear time, a third faster here than its
-    comparison argsort of the floats."""
-    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
-    key = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
-    order = np.argsort(key.astype(np.uint16), kind="stable")
-    for shift in (16, 32, 48):
-        digit = (key[order] >> np.uint64(shift)).astype(np.uint16)
-        order = order[np.argsort(digit, kind="stable")]
-    return order
 
 
 def _ties(sorted_values: np.ndarray, cohort: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +183,7 @@ class Cohorts:
             v = run if every else run[known]
             if not len(v):
                 continue
-            by_value = _ascending(v)
+            by_value = radix_order(float_digits(v))
             starts, ends = _ties(v[by_value])
             for f, result in zip(functions, results):
                 ranked = np.empty(len(v))
@@ -213,7 +200,7 @@ class Cohorts:
         """All known values sorted by (cohort, value): a value sort, then a stable cohort sort."""
         known = np.flatnonzero(~np.isnan(values))
         x = values[known] + 0.0  # -0.0 → 0.0
-        order = _ascending(x)
+        order = radix_order(float_digits(x))
         order = order[np.argsort(self.codes[known][order], kind="stable")]
         rows = known[order]
         cs = self.codes[rows]

@@ -91,12 +91,13 @@ def test_quantiles_of_large_cohorts_equal_polars(segmented):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(allow_nan=False), max_size=300))
-def test_radix_order_sorts_like_numpy(xs):
-    from kejin.points.cohorts import _ascending
+def test_radix_order_of_numbers_is_a_stable_sort(xs):
+    from kejin.sorting import float_digits, radix_order
 
     v = np.array(xs, dtype=np.float64)
-    assert np.array_equal(v[_ascending(v)], np.sort(v))  # -0.0 and 0.0 compare equal here
-    assert sorted(_ascending(v).tolist()) == list(range(len(v)))
+    order = radix_order(float_digits(v))
+    # stable: equal numbers keep their order, -0.0 just before 0.0
+    assert np.array_equal(order, np.lexsort((~np.signbit(v), v)))
 
 
 def test_cohort_codes_group_like_the_keys():
