@@ -5,10 +5,12 @@ A Polars window (``x.rank().over(keys)``) groups the rows again for every column
 method ranks and cuts a dozen columns over the same cohorts. Here the rows are grouped once
 (``Cohorts``: one small integer code per row, and the rows listed cohort by cohort) and each
 column costs one sort of its known values by (cohort, value): run by run when there are few
-cohorts (each run fits the CPU cache), otherwise all at once — an unstable value sort, then a
-stable radix sort of the cohort codes. Either way every cohort is then a contiguous run and
-each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of a method
-are worked on by several threads.
+cohorts (each run fits the CPU cache), otherwise all at once — a value sort, then a stable sort
+of the cohort codes. The values are sorted by radix, as the bit patterns of the numbers in
+16-bit digits (``kejin.sorting``); the winsorising quantiles of a run only need a few order
+statistics, which a partial sort puts in place. Either way every cohort is then a contiguous
+run and each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of
+a method are worked on by several threads.
 
 The results equal Polars' own, bit for bit: the ranks its windows, the quantiles its quantile
 of the cohort's known values (Polars given a column with blanks interpolates at a position
