@@ -305,17 +305,17 @@ def _with_row_digests(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, mi
     return out.with_columns(row_digests(frame, p.method.input_columns()).alias("row_digest"))
 
 
-def _provenance(p: Prepared) -> pl.DataFrame:
+def _provenance(p: Prepared) -> dict[str, str]:
     """The last columns of every published row, the same on all of them: the method and the
     input digest."""
     m = p.method
-    return pl.DataFrame({"method": [m.id], "method_version": [m.version], "method_sha256": [m.sha256], "input_digest": [p.input_digest()]})
+    return {"method": m.id, "method_version": m.version, "method_sha256": m.sha256, "input_digest": p.input_digest()}
 
 
 def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
     """The published form of the rows of ``ranked``, with the method and the input digest."""
     out = _with_row_digests(p, ranked, frame, min_size, explain, detail)
-    return out.with_columns(pl.lit(value).alias(name) for name, value in _provenance(p).row(0, named=True).items())
+    return out.with_columns(pl.lit(value).alias(name) for name, value in _provenance(p).items())
 
 
 def _checked_ranks(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.DataFrame:
@@ -360,8 +360,8 @@ def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str
     with publish(Path(path)) as handle:
         starts = range(0, max(ranked.height, 1), CSV_BLOCK_ROWS)  # one (empty) block for no rows
         for i, out in enumerate(one_ahead(block, starts, "kejin-finish")):
-            if i == 0:
-                provenance = _provenance(p)
+            if i == 0:  # the header, and the shared line end serialised (quoted) by the CSV writer itself
+                provenance = pl.DataFrame({name: [value] for name, value in _provenance(p).items()})
                 handle.write(pl.DataFrame(schema=[*out.columns, *provenance.columns]).write_csv().encode())
                 line_end = "," + provenance.write_csv(include_header=False)
             out.write_csv(handle, include_header=False, line_terminator=line_end)
