@@ -3,15 +3,15 @@ them most, and the indicators that could not be used (blank inputs).
 
 Contribution of indicator j = effective weight × (score − 0.5), i.e. against a median firm.
 ``raised`` = the largest positive contribution, then the next; ``lowered`` the same for the most
-negative; pack order breaks ties (the first index wins). Everything is whole-column work inside
-the scoring query — a max/min across the k contributions, then the first index that reaches it,
-then the same with that index masked — and the texts come from a (k + 1)² lookup table. The
-contributions, maxima and indices are NumPy passes over the k columns.
+negative; pack order breaks ties (the first index wins). The contributions are columns of the
+scoring query; the rest is NumPy over blocks of rows, each block's k contributions copied into
+one k × n array: the max/min down each column, the first row that reaches it (the rows that do
+as the bits of one word, then its lowest set bit by a de Bruijn multiplication), then the same
+with that entry left out. The texts come from a (k + 1)² lookup table.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -64,31 +64,56 @@ def contribution_columns(m: Method) -> list[pl.Expr]:
     ]
 
 
-def _first_index(values: list[np.ndarray], best: np.ndarray) -> np.ndarray:
-    """Per row, the first j with values[j] == best."""
-    index = np.zeros(len(best), dtype=np.int64)
-    for j in range(len(values) - 1, -1, -1):
-        index = np.where(values[j] == best, j, index)
-    return index
+def _debruijn(bits: int, multiplier: int) -> tuple[type[np.unsignedinteger], np.unsignedinteger, np.unsignedinteger, np.ndarray]:
+    """For a ``bits``-wide unsigned word with one bit set, ``table[(word * multiplier) >> shift]``
+    is the position of that bit (a de Bruijn sequence: every top ``log2(bits)`` bits of the
+    products differ)."""
+    dtype = np.uint32 if bits == 32 else np.uint64
+    shift = bits - bits.bit_length() + 1
+    table = np.zeros(bits, dtype=np.int64)
+    for position in range(bits):
+        table[((1 << position) * multiplier) % (1 << bits) >> shift] = position
+    return dtype, dtype(multiplier), dtype(shift), table
 
 
-def _top_two(values: list[np.ndarray], larger: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the best value and its first index, then the best of the others and its first
-    index ("best" = largest when ``larger``, else smallest)."""
-    pick, gone = (np.maximum, -np.inf) if larger else (np.minimum, np.inf)
-    best1 = functools.reduce(pick, values)
-    index1 = _first_index(values, best1)
-    others = [np.where(index1 == j, gone, v) for j, v in enumerate(values)]
-    best2 = functools.reduce(pick, others)
-    return best1, index1, best2, _first_index(others, best2)
+_WORDS = [(32, _debruijn(32, 0x077CB531)), (64, _debruijn(64, 0x03F79D71B4CA8B09))]
+
+
+def _first_true(flags: np.ndarray) -> np.ndarray:
+    """Per column of a (k, n) boolean array with a true in every column, the first row that is
+    true: the column's flags as the bits of one word (row j = bit j), then its lowest set bit."""
+    k = flags.shape[0]
+    for bits, (dtype, multiplier, shift, table) in _WORDS:
+        if k <= bits:
+            word = np.bitwise_or.reduce(flags * (dtype(1) << np.arange(k, dtype=dtype))[:, None], axis=0)
+            lowest = word & (dtype(0) - word)  # two's complement: only the lowest set bit stays
+            return table[(lowest * multiplier) >> shift]
+    return np.argmax(flags, axis=0)  # more indicators than a word holds: slower, same answer
+
+
+def _top_two(values: np.ndarray, larger: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of the (k, n) ``values``: the best value and its first row, then the best of
+    the other rows and its first row ("best" = largest when ``larger``, else smallest). The best
+    is left out by overwriting it in ``values``, which is restored before returning."""
+    best = np.max if larger else np.min
+    best1 = best(values, axis=0)
+    index1 = _first_true(values == best1)
+    columns = np.arange(values.shape[1])
+    kept = values[index1, columns]
+    values[index1, columns] = -np.inf if larger else np.inf
+    best2 = best(values, axis=0)
+    index2 = _first_true(values == best2)
+    values[index1, columns] = kept
+    return best1, index1, best2, index2
 
 
 def explanation_codes(m: Method, scored: pl.DataFrame) -> list[pl.Series]:
     """``__raised_code`` / ``__lowered_code`` = first × (k + 1) + second, k meaning none; a
     contribution counts only beyond ``EPS``. ``scored`` holds the ``contribution_columns``.
 
-    Worked out block by block (``BLOCK`` rows, so the k contributions and their running maxima
-    stay in the CPU cache), the blocks shared among threads (NumPy releases the GIL)."""
+    Worked out block by block (``BLOCK`` rows: the block's k × ``BLOCK`` contributions, copied
+    into one array, stay in the CPU cache), the blocks shared among threads (NumPy releases the
+    GIL)."""
     k = len(m.indicators)
     codes = {RAISED: np.zeros(scored.height, dtype=np.int64), LOWERED: np.zeros(scored.height, dtype=np.int64)}
     if k == 0:
@@ -97,7 +122,7 @@ def explanation_codes(m: Method, scored: pl.DataFrame) -> list[pl.Series]:
 
     def block(start: int) -> None:
         rows = slice(start, start + BLOCK)
-        values = [c[rows] for c in contributions]
+        values = np.stack([c[rows] for c in contributions])
         for name, larger in ((RAISED, True), (LOWERED, False)):
             best1, index1, best2, index2 = _top_two(values, larger)
             clear = (lambda b: b > EPS) if larger else (lambda b: b < -EPS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kejin.facts.synth import synth_facts
 from kejin.points.cohorts import Cohorts
@@ -157,3 +157,33 @@ def test_unusable_for_a_method_wider_than_the_bit_mask(monkeypatch):
     assert (expected != "").any() and (expected == "").any()
     monkeypatch.setattr(explain, "MASK_BITS", 3)
     assert score(facts, "national-core")["unusable"].equals(expected)
+
+
+CONTRIBUTIONS = st.sampled_from([0.0, -0.0, 1e-13, -1e-13, 2.0, -2.0, 0.5, -0.5, 3.25, -7.0])
+
+
+@pytest.mark.parametrize("k", [1, 2, 18, 33, 65])  # one word of 32 bits, of 64, more than a word
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_explanation_codes_match_a_plain_top_two(k, data):
+    """The two largest and two smallest contributions of every row, pack order on ties, beyond
+    ``EPS`` — against sorting each row in plain Python; blocks of 7 rows, so rows cross blocks."""
+    from types import SimpleNamespace
+
+    from kejin.points import explain
+
+    n = data.draw(st.integers(1, 20))
+    rows = [data.draw(st.lists(CONTRIBUTIONS | st.floats(-5, 5), min_size=k, max_size=k)) for _ in range(n)]
+    frame = pl.DataFrame({f"__c{j}": [r[j] for r in rows] for j in range(k)}, schema={f"__c{j}": pl.Float64 for j in range(k)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(explain, "BLOCK", 7)
+        raised, lowered = explain.explanation_codes(SimpleNamespace(indicators=[None] * k), frame)
+
+    def code(c: list[float], sign: int) -> int:
+        order = sorted(range(k), key=lambda j: (-sign * c[j], j))
+        picked = [j for j in order[:2] if sign * c[j] > explain.EPS]
+        first, second = (picked + [k, k])[:2]
+        return first * (k + 1) + second
+
+    assert raised.to_list() == [code(r, 1) for r in rows]
+    assert lowered.to_list() == [code(r, -1) for r in rows]
