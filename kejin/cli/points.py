@@ -123,14 +123,16 @@ def register(app: typer.Typer) -> None:
         import polars as pl
 
         from kejin.facts import load_facts
-        from kejin.points.engine import as_method, score, write_scores_csv
+        from kejin.points.engine import as_method, prepare, score, write_prepared_csv
 
         method = as_method(method)
         with progress("读取 / reading"):  # only the fields the method reads are typed and checked
             facts = load_facts(input, fields=method.input_columns())
         if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
             with progress("评分 / scoring"):
-                rows = write_scores_csv(facts, method, output, year=year or None, detail=detail)
+                prepared = prepare(facts, method, digest_in_background=True)
+                del facts  # a file not in (uscc, year) order was copied into that order: the copy read here is let go
+                rows = write_prepared_csv(prepared, output, year=year or None, detail=detail)
             console.print(f"[green]✓[/] {rows} 行 / rows → {output}", highlight=False)
             return
         with progress("评分 / scoring"):

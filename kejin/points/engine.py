@@ -339,13 +339,18 @@ CSV_BLOCK_ROWS = 1 << 17  # rows finished while the previous block is written
 def write_scores_csv(facts: pl.DataFrame, method: str | Method, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
     """Score and write the results as CSV (same bytes as ``score(...).write_csv``); returns the rows
     written. The file appears only once complete (``kejin.output.publish``): nothing is written
-    if a cohort is too small under ``on_small: error``, and a failed write leaves no half file.
+    if a cohort is too small under ``on_small: error``, and a failed write leaves no half file."""
+    return write_prepared_csv(prepare(facts, as_method(method), digest_in_background=True), path, year=year, detail=detail)
+
+
+def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None, detail: bool = False) -> int:
+    """``write_scores_csv`` of facts already prepared — so that a caller holding nothing else of
+    the facts lets their memory go before the scoring, when preparing put them in a new order.
 
     Stage two (explanations, row digests) is per row, so it runs block by block in a worker
     thread, each block finished while the one before it is written. The last columns (method
     and input digest) are the same on every row: they are serialised once and written as the
     end of each line."""
-    p = prepare(facts, as_method(method), digest_in_background=True)
     min_size = _min_size(p.method, None)
     ranked = _checked_ranks(p, True, detail, min_size)
 
@@ -381,4 +386,4 @@ def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explai
     return score_prepared(prepare(facts, m, digest_in_background=True), explain=explain, detail=detail, min_cohort=min_cohort)
 
 
-__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "write_scores_csv", "cohort_keys", "group_column", "raw_column", "score_column", "weight_column"]
+__all__ = ["ALL_STAGES", "STATUS", "score", "prepare", "score_prepared", "write_scores_csv", "write_prepared_csv", "cohort_keys", "group_column", "raw_column", "score_column", "weight_column"]
