@@ -26,8 +26,8 @@ Stage two, row by row, so any block of rows on its own:
    digest (``digest``).
 
 The input digest is hashed in a worker thread while stage one runs (hashlib releases the GIL).
-``write_scores_csv`` runs stage two block by block in another worker thread, each block finished
-while the one before it is written (``kejin.pipeline``).
+``write_scores_csv`` (through ``write_prepared_csv``) runs stage two block by block in another
+worker thread, each block finished while the one before it is written (``kejin.pipeline``).
 """
 
 from __future__ import annotations
