@@ -32,7 +32,8 @@ def check_rules(frame: pl.DataFrame, rules: list[Rule], file: str, cap: int = MA
     """Evaluate every rule in one pass; one Problem per offending row (``cap`` rows per rule)."""
     if not rules or frame.height == 0:
         return []
-    counts = frame.select([r.bad.fill_null(False).sum().alias(str(i)) for i, r in enumerate(rules)]).row(0)
+    # the streaming engine counts morsel by morsel: no whole-column mask per rule is held
+    counts = frame.lazy().select([r.bad.fill_null(False).sum().alias(str(i)) for i, r in enumerate(rules)]).collect(engine="streaming").row(0)
     problems: list[Problem] = []
     for rule, count in zip(rules, counts):
         if count:

@@ -111,7 +111,8 @@ def _already_typed(frame: pl.DataFrame, fields: list[FactField], dtypes: dict[st
             checks[f.name] = ((length > 0) & (c.str.strip_chars().str.len_bytes() == length)).all()
     if not checks or frame.height == 0:
         return set()
-    return {name for name, ok in frame.select(**checks).row(0, named=True).items() if ok}
+    verdicts = frame.lazy().select(**checks).collect(engine="streaming")  # no whole-column temporaries
+    return {name for name, ok in verdicts.row(0, named=True).items() if ok}
 
 
 def _bad_parse(f: FactField, dtype: pl.DataType, raw_col: str, typed_col: str) -> pl.Expr | None:
