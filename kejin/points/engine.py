@@ -42,7 +42,7 @@ import polars as pl
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.facts.layout import firm_order, firm_runs, keys_strictly_ascending
-from kejin.output import publish
+from kejin.output import drop_behind, publish
 from kejin.pipeline import one_ahead
 from kejin.points import tiers
 from kejin.points.cohorts import Cohorts
@@ -350,7 +350,7 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
     Stage two (explanations, row digests) is per row, so it runs block by block in a worker
     thread, each block finished while the one before it is written. The last columns (method
     and input digest) are the same on every row: they are serialised once and written as the
-    end of each line."""
+    end of each line. The blocks written are let go from the page cache (``drop_behind``)."""
     min_size = _min_size(p.method, None)
     ranked = _checked_ranks(p, True, detail, min_size)
 
@@ -370,6 +370,7 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
                 handle.write(pl.DataFrame(schema=[*out.columns, *provenance.columns]).write_csv().encode())
                 line_end = "," + provenance.write_csv(include_header=False)
             out.write_csv(handle, include_header=False, line_terminator=line_end)
+            drop_behind(handle)
             written += out.height
     return written
 
