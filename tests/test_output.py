@@ -31,6 +31,22 @@ def test_drop_behind_advises_everything_written_so_far(tmp_path, monkeypatch):
     assert calls == [(0, n, os.POSIX_FADV_DONTNEED) for n in written]
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs a tmpfs at /dev/shm")
+def test_drop_behind_keeps_every_byte_on_a_memory_file_system():
+    """On tmpfs the page cache is the file itself: the advice must not (and does not) drop it."""
+    import tempfile
+    from pathlib import Path
+
+    data = os.urandom(3 << 20)
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        out = Path(shm) / "result.bin"
+        with publish(out) as handle:
+            for start in range(0, len(data), 1 << 18):
+                handle.write(data[start:start + (1 << 18)])
+                drop_behind(handle)
+        assert out.read_bytes() == data
+
+
 def test_drop_behind_is_harmless_where_the_advice_cannot_be_taken(tmp_path, monkeypatch):
     read_end, write_end = os.pipe()  # a pipe has no page cache: the advice fails (ESPIPE) and is ignored
     with os.fdopen(write_end, "wb") as pipe, os.fdopen(read_end, "rb") as reader:
