@@ -10,10 +10,14 @@ import os
 import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+
+_READ_BACK: weakref.WeakSet[IO[bytes]] = weakref.WeakSet()  # files to be copied to stdout at the end
 
 
 @contextmanager
@@ -26,6 +30,8 @@ def publish(output: Path | None) -> Iterator[IO[bytes]]:
     os.chmod(tmp, 0o666 & ~umask)  # the mode a plainly created file would get, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as handle:
+            if not output:
+                _READ_BACK.add(handle)  # read back for stdout: ``drop_behind`` leaves its pages
             yield handle
         if output:
             os.replace(tmp, output)
@@ -45,8 +51,9 @@ def drop_behind(handle: IO[bytes]) -> None:
     go at a later call). A result of hundreds of MB then neither pushes the user's other files out
     of the cache nor needs as much fresh memory: the pages let go are reused for the next blocks,
     and on a virtual machine a fresh page costs the kernel several times a reused one. Nothing
-    happens where the system has no ``posix_fadvise``; the bytes of the file are the same."""
-    if not hasattr(os, "posix_fadvise"):
+    happens where the system has no ``posix_fadvise``, nor to a ``publish`` file that is copied
+    to stdout at the end (it is read back); the bytes of the file are the same."""
+    if not hasattr(os, "posix_fadvise") or handle in _READ_BACK:
         return
     handle.flush()
     try:

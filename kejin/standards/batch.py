@@ -64,17 +64,15 @@ def write_csv(chunks: Iterable[pl.DataFrame], output: Path | None, on_chunk: Cal
     """Write the chunks as one CSV (header once); returns the rows written.
 
     Each chunk is written by a worker thread while the next one is computed (Polars releases
-    the GIL in both), and the file only appears under its name once all chunks are done. A file
-    (not stdout, which is copied from the file at the end) is let go from the page cache chunk
-    by chunk (``drop_behind``).
+    the GIL in both), and the file only appears under its name once all chunks are done; it is
+    let go from the page cache chunk by chunk (``drop_behind``).
     """
     rows = 0
     with publish(output) as handle, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-csv") as writer:
 
         def write(table: pl.DataFrame, header: bool) -> None:
             table.write_csv(handle, include_header=header)
-            if output is not None:
-                drop_behind(handle)
+            drop_behind(handle)
 
         pending: Future[None] | None = None
         for i, table in enumerate(chunks):
