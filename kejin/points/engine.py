@@ -7,13 +7,14 @@ Stage one, over the whole table (columnar):
    firm after firm, the rows sorted otherwise); add the earlier-year columns the expressions need
    (``kejin.rules.lags``);
 2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank) and the
-   stage from the stage rule — one lazy Polars query; cohort = year × stage (× region prefix /
-   industry if configured);
+   stage from the stage rule — one lazy Polars query, which also scores the fixed scales (log,
+   tiers, boolean) at once, so that only the cohort-relative indicators keep a raw value;
+   cohort = year × stage (× region prefix / industry if configured);
 3. the cohort statistics of the indicators (mid-rank percentiles, winsorising quantiles) by
    sorting each column once by (cohort, value) (``kejin.points.cohorts``, NumPy, one thread per
-   column);
-4. indicator scores in [0, 1] (``normalise``), weights of the firm's stage, the missing-data
-   policy, group sub-scores, bonus (capped), points rounded to 1e-4 — one lazy query;
+   column), then their scores;
+4. weights of the firm's stage, the missing-data policy, group sub-scores, bonus (capped),
+   points rounded to 1e-4 — one lazy query (the weights exist only inside it);
 5. the cohort size and ranks of the points (``cohorts``).
 
 Stage two, row by row, so any block of rows on its own:
@@ -21,7 +22,7 @@ Stage two, row by row, so any block of rows on its own:
 6. rank, percentile and tier (``tiers``) and status;
 7. explanations (``explain``): the two indicators that raised the points most and the two that
    lowered them most (contribution = effective weight × (score − 0.5), i.e. against a median
-   firm), and the indicators it could not use (blank inputs);
+   firm, worked out for the rows at hand), and the indicators it could not use (blank inputs);
 8. the method id, version and SHA-256, the row digest of the row's own input and the input
    digest (``digest``).
 
@@ -50,7 +51,7 @@ from kejin.points.columns import FACTOR, group_column, raw_column, score_column,
 from kejin.points.digest import input_digest, row_digests
 from kejin.points.explain import contribution_columns, explanation_codes, explanation_texts, unusable_column, unusable_mask
 from kejin.points.methods import ALL_STAGES, Indicator, Method, resolve
-from kejin.points.normalise import Statistics, cohort_statistics, raw_value, score_expr
+from kejin.points.normalise import cohort_statistics, raw_value, score_expr
 from kejin.points.stages import stage_conditions, stage_expr
 from kejin.rules import expr as ex
 from kejin.rules.lags import with_lags
@@ -194,39 +195,41 @@ def _status(min_size: int) -> pl.Expr:
 
 
 def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: bool) -> tuple[pl.DataFrame, Cohorts]:
-    """Stage, cohort and every indicator's score (and weight in the firm's stage).
+    """Stage, cohort and every indicator's score.
 
-    The facts and lags are dropped as soon as the raw values exist; the cohort statistics are
-    computed column by column in worker threads (NumPy sorts release the GIL).
+    A fixed scale (log, tiers, boolean) is scored in the query that works out the raw value, so
+    only the cohort-relative indicators keep their raw values, for their cohort statistics; those
+    are computed column by column in worker threads (NumPy sorts release the GIL), and the raw
+    values are dropped once scored (kept with ``detail``).
     """
     compiler = ex.Compiler(m.derived)
     alls = m.all_indicators()
+    relative = {i.id: found for i in alls if (found := cohort_statistics(i))}
+    value = {i.id: raw_value(i, compiler.compile(i.value)) for i in alls}
     ids = _id_columns(frame)
     raw = (
         frame.lazy()
         .with_columns(stage_conditions(m, compiler))
         .with_columns(stage_expr(m).alias("stage"), *_cohort_extra(m))
-        .with_columns([raw_value(i, compiler.compile(i.value)).alias(raw_column(i.id)) for i in alls])
-        .select(*ids, "stage", *keys[2:], *[raw_column(i.id) for i in alls])
+        .select(
+            *ids, "stage", *keys[2:],
+            *[value[i.id].alias(raw_column(i.id)) for i in alls if detail or i.id in relative],
+            *[score_expr(i, value[i.id]).alias(score_column(i.id)) for i in alls if i.id not in relative],
+        )
         .collect()
     )
     cohorts = Cohorts.of(raw, keys)
-    wanted = [(i, found) for i in alls if (found := cohort_statistics(i))]
 
-    def statistics(item: tuple[Indicator, tuple[list[str], Statistics]]) -> list[pl.Series]:
-        ind, (names, compute) = item
+    def statistics(ind: Indicator) -> list[pl.Series]:
+        names, compute = relative[ind.id]
         arrays = compute(cohorts, raw.get_column(raw_column(ind.id)).to_numpy())
         return [pl.Series(name, a, nan_to_null=True) for name, a in zip(names, arrays)]
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="kejin-cohort") as pool:
-        raw = raw.with_columns([column for columns in pool.map(statistics, wanted) for column in columns])
-    lf = raw.lazy().with_columns(
-        *[_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators],
-        *[score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls],
-    )
+        raw = raw.with_columns([column for columns in pool.map(statistics, [i for i in alls if i.id in relative]) for column in columns])
+    lf = raw.lazy().with_columns(score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls if i.id in relative)
     return lf.select(
         *ids, "stage", *keys[2:],
-        *[weight_column(i.id) for i in m.indicators],
         *[score_column(i.id) for i in alls],
         *([raw_column(i.id) for i in alls] if detail else []),
     ).collect(), cohorts  # collected here, so the raw values and statistics are freed before the points
@@ -236,25 +239,30 @@ def _id_columns(frame: pl.DataFrame) -> list[str]:
     return ["uscc", *(["name"] if "name" in frame.columns else []), "year"]
 
 
-def _ranked(m: Method, frame: pl.DataFrame, explain: bool, detail: bool) -> pl.DataFrame:
+def _weights(m: Method) -> list[pl.Expr]:
+    return [_weight_expr(m, i.id).alias(weight_column(i.id)) for i in m.indicators]
+
+
+def _ranked(m: Method, frame: pl.DataFrame, detail: bool) -> pl.DataFrame:
     """Stage one, over the whole table: scores, points and the cohort ranks of the points of
-    every row of ``frame`` (plus the internal columns stage two reads).
+    every row of ``frame`` (plus the internal columns stage two reads: the scores and factor,
+    from which a block's contributions are worked out).
 
     Polars does the row-wise work as lazy queries; the cohort statistics (of the indicators, then
-    of the points) are whole-column NumPy work between them.
+    of the points) are whole-column NumPy work between them. The weights of the firm's stage
+    live only inside the points query.
     """
     keys = cohort_keys(m)
     indicators, cohorts = _indicator_scores(m, frame, keys, detail)
     scored = (
-        indicators.lazy().with_columns(_factor(m).alias(FACTOR))
-        .with_columns(*_points_columns(m), unusable_mask(m), *(contribution_columns(m) if explain else []))
+        indicators.lazy()
+        .with_columns(_weights(m))
+        .with_columns(_factor(m).alias(FACTOR))
+        .with_columns(*_points_columns(m), unusable_mask(m))
+        .drop(weight_column(i.id) for i in m.indicators)
         .collect()
     )
-    del indicators  # the scores and weights: their memory is reused from here on
-    internal = [weight_column(i.id) for i in m.indicators]
-    if not detail:
-        internal += [score_column(i.id) for i in m.all_indicators()]
-    scored = scored.drop(internal)
+    del indicators
     size, top, average = cohorts.points_ranks(scored.get_column("points").to_numpy())
     return scored.with_columns(
         pl.Series("cohort_size", size, dtype=pl.UInt32),
@@ -263,10 +271,16 @@ def _ranked(m: Method, frame: pl.DataFrame, explain: bool, detail: bool) -> pl.D
     )
 
 
+def _contributions(m: Method, ranked: pl.DataFrame) -> pl.DataFrame:
+    """The contribution columns of the rows of ``ranked`` (a block in stage two, so the weights
+    and contributions of a million rows are never held at once)."""
+    return ranked.lazy().with_columns(_weights(m)).select(contribution_columns(m)).collect()
+
+
 def _finished(m: Method, ranked: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
     """Stage two, row by row (any slice of the ranked table): rank, percentile, tier, status and
     explanations, in the published columns up to (not including) the row digest."""
-    codes = explanation_codes(m, ranked) if explain else []
+    codes = explanation_codes(m, _contributions(m, ranked)) if explain else []
     lf = ranked.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
     lf = lf.with_columns(_status(min_size), unusable_column(m, ranked), *codes)
     if explain:
@@ -318,10 +332,10 @@ def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size:
     return out.with_columns(pl.lit(value).alias(name) for name, value in _provenance(p).items())
 
 
-def _checked_ranks(p: Prepared, explain: bool, detail: bool, min_size: int) -> pl.DataFrame:
+def _checked_ranks(p: Prepared, detail: bool, min_size: int) -> pl.DataFrame:
     """Stage one, then the method's rule for cohorts below the minimum (before anything is
     published)."""
-    ranked = _ranked(p.method, p.frame, explain, detail)
+    ranked = _ranked(p.method, p.frame, detail)
     _check_cohorts(ranked, p.method, min_size)
     return ranked
 
@@ -330,7 +344,7 @@ def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, m
     """Score a prepared table; the input digest is still being hashed in the worker thread while
     the scoring runs, and is joined on at the end."""
     min_size = _min_size(p.method, min_cohort)
-    return _published(p, _checked_ranks(p, explain, detail, min_size), p.frame, min_size, explain, detail)
+    return _published(p, _checked_ranks(p, detail, min_size), p.frame, min_size, explain, detail)
 
 
 CSV_BLOCK_ROWS = 1 << 17  # rows finished while the previous block is written
@@ -352,7 +366,7 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
     and input digest) are the same on every row: they are serialised once and written as the
     end of each line. The blocks written are let go from the page cache (``drop_behind``)."""
     min_size = _min_size(p.method, None)
-    ranked = _checked_ranks(p, True, detail, min_size)
+    ranked = _checked_ranks(p, detail, min_size)
 
     def block(start: int) -> pl.DataFrame:
         part, frame = ranked.slice(start, CSV_BLOCK_ROWS), p.frame.slice(start, CSV_BLOCK_ROWS)

@@ -3,11 +3,12 @@ them most, and the indicators that could not be used (blank inputs).
 
 Contribution of indicator j = effective weight × (score − 0.5), i.e. against a median firm.
 ``raised`` = the largest positive contribution, then the next; ``lowered`` the same for the most
-negative; pack order breaks ties (the first index wins). The contributions are columns of the
-scoring query; the rest is NumPy over blocks of rows, each block's k contributions copied into
-one k × n array: the max/min down each column, the first row that reaches it (the rows that do
-as the bits of one word, then its lowest set bit by a de Bruijn multiplication), then the same
-with that entry left out. The texts come from a (k + 1)² lookup table.
+negative; pack order breaks ties (the first index wins). The contributions are a query over the
+rows at hand (in stage two, one block: their scores, factor and stage weights); the rest is
+NumPy over blocks of rows, each block's k contributions copied into one k × n array: the
+max/min down each column, the first row that reaches it (the rows that do as the bits of one
+word, then its lowest set bit by a de Bruijn multiplication), then the same with that entry
+left out. The texts come from a (k + 1)² lookup table.
 """
 
 from __future__ import annotations
