@@ -132,3 +132,38 @@ def test_top_level_help_lists_every_domain_without_loading_scipy():
     for group in ("standards", "points", "credit", "funds", "serve"):
         assert group in done.stdout
     assert done.stdout.strip().endswith("SCIPY False")
+
+
+def _mallopt_calls(args: list[str], libc: str) -> list[tuple[int, int, int]]:
+    """The mallopt calls `kejin ARGS` makes, as (parameter, value, glibc's answer); ``libc``:
+    ``real`` (glibc's own, its answers recorded) or ``missing`` (a C library without mallopt)."""
+    code = (
+        "import sys\n"
+        "import kejin.cli as cli\n"
+        "calls = []\n"
+        "real = cli._glibc_mallopt()\n"
+        "def recorded(parameter, value):\n"
+        "    calls.append((parameter, value, real(parameter, value)))\n"
+        f"cli._glibc_mallopt = (lambda: recorded) if {libc!r} == 'real' else (lambda: None)\n"
+        f"sys.argv = ['kejin', *{args!r}]\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print('MALLOPT', calls)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "kejin" in done.stdout or "national-core" in done.stdout or "Usage" in done.stdout  # the command itself ran
+    return eval(done.stdout.rsplit("MALLOPT", 1)[1])
+
+
+def test_batch_commands_keep_freed_memory_the_server_gives_it_back():
+    """A batch command asks glibc to keep freed memory (one arena, fixed mmap threshold, no trim)
+    and glibc takes each setting; `kejin serve` asks nothing; without mallopt the command runs."""
+    if not sys.platform.startswith("linux") or not os.confstr("CS_GNU_LIBC_VERSION"):
+        import pytest
+
+        pytest.skip("glibc only")
+    calls = _mallopt_calls(["points", "methods"], "real")
+    assert [(p, v) for p, v, _ in calls] == [(-8, 1), (-3, 32 << 20), (-1, (1 << 31) - 1)]
+    assert all(answer == 1 for _, _, answer in calls)
+    assert _mallopt_calls(["serve", "--help"], "real") == []
+    assert _mallopt_calls(["points", "methods"], "missing") == []
