@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from kejin.facts.codes import fixed_width_bytes
-from kejin.sorting import byte_digits, radix_order
+from kejin.sorting import byte_digits, int_digits, radix_order
 
 
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
@@ -66,3 +66,16 @@ def byte_order(strings: pl.Series) -> np.ndarray:
     if strings.null_count() or not width or width != lengths.min():
         return strings.to_frame().select(pl.arg_sort_by(strings.name, maintain_order=True)).to_series().to_numpy()
     return radix_order(byte_digits(fixed_width_bytes(strings, width)))
+
+
+def key_order(frame: pl.DataFrame) -> np.ndarray:
+    """The row order that sorts the table by (uscc, year), as Polars sorts it, ties keeping their
+    order: for codes of one width and whole-number years without blanks (every validated fact
+    table), a radix sort of the codes' bytes and the years' bits in 16-bit digits — half the time
+    of a comparison sort of a million rows; otherwise Polars' own stable sort."""
+    uscc, year = frame.get_column("uscc"), frame.get_column("year")
+    lengths = uscc.str.len_bytes()
+    width = lengths.max()
+    if uscc.null_count() or year.null_count() or not year.dtype.is_integer() or not width or width != lengths.min():
+        return frame.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
+    return radix_order([*byte_digits(fixed_width_bytes(uscc, width)), *int_digits(year.cast(pl.Int64).to_numpy())])

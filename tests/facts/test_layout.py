@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kejin.facts.layout import byte_order, firm_order, firm_runs, keys_strictly_ascending
+from kejin.facts.layout import byte_order, firm_order, firm_runs, key_order, keys_strictly_ascending
 
 
 def table(rows: list[tuple[str | None, int | None]]) -> pl.DataFrame:
@@ -63,3 +63,25 @@ def test_firm_order_sorts_any_firm_grouped_table(firms, rnd):
     runs = firm_runs(t)
     assert runs is not None
     assert t[firm_order(t, runs)].equals(t.sort(["uscc", "year"]))
+
+
+years = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.integers(1990, 2030))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), codes), years), max_size=40), st.sampled_from([None, 17, 18]), st.booleans())
+def test_key_order_is_polars_stable_sort_by_uscc_and_year(rows, same_width, known):
+    """Repeated keys keep their order; blank codes or years, codes of several widths and years
+    of any size (negative, 64-bit extremes) sort as Polars sorts them."""
+    if known:  # as validated facts: no blank key (then ``same_width`` takes the radix path)
+        rows = [(u or "", 2024 if y is None else y) for u, y in rows]
+    if same_width:
+        rows = [(None if u is None else (u.replace("中", "Z") + "0" * 20)[:same_width], y) for u, y in rows]
+    t = table(rows)
+    expected = t.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
+    assert np.array_equal(key_order(t), expected)
+
+
+def test_key_order_repeated_keys_keep_their_order_in_the_radix_path():
+    t = table([("B" * 18, 2023), ("A" * 18, 2024), ("B" * 18, 2023), ("A" * 18, -5), ("B" * 18, 2022)])
+    assert key_order(t).tolist() == [3, 1, 4, 0, 2]
