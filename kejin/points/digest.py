@@ -205,28 +205,13 @@ def _hex_into(d: np.ndarray, out: np.ndarray) -> None:
 
 
 def _string_column(chars: np.ndarray, n: int) -> pl.Series:
-    """``n`` strings of 16 ASCII bytes each, laid end to end in ``chars``, as a String column: an
-    Arrow string array over the same bytes (offsets 0, 16, 32, …), taken over by Polars without
-    a Python object or a conversion per row (NumPy fixed-width bytes are converted value by value,
-    14× slower)."""
-    import pyarrow as pa  # on first use: 30 ms of import the other commands need not pay
-
-    offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int64)
-    data = np.ascontiguousarray(chars).view(np.uint8)[: 16 * n]
-    array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    return pl.Series(_ArrowCArray(array)).alias("row_digest")
-
-
-class _ArrowCArray:
-    """An Arrow array seen only through the Arrow C data interface: Polars takes such an object
-    over directly, where a pyarrow array would first make it import ``pyarrow.compute`` (50 ms,
-    more than the conversion it saves)."""
-
-    def __init__(self, array: object):
-        self._array = array
-
-    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]:
-        return self._array.__arrow_c_array__(requested_schema)  # type: ignore[attr-defined]
+    """``n`` strings of 16 ASCII bytes each, laid end to end in ``chars``, as a String column:
+    the bytes as one UInt8 column, cut into rows of 16 (a fixed-size list, no copy per row), each
+    row's bytes taken as one binary value and checked as UTF-8 — 6–9 ms per million rows, without
+    a Python object per row (NumPy fixed-width bytes are converted value by value, 14× slower) or
+    pyarrow (30 ms to import)."""
+    data = pl.Series(np.ascontiguousarray(chars).view(np.uint8)[: 16 * n])
+    return data.reshape((n, 16)).arr.to_list().cast(pl.Binary).cast(pl.String).alias("row_digest")
 
 
 def _lane(s: pl.Series, kind: str) -> np.ndarray:
