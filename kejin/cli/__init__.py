@@ -73,7 +73,7 @@ def _keep_freed_memory() -> None:
     """For a batch command (a process that ends when its one job is done), let glibc's malloc
     keep the memory NumPy frees for the next arrays instead of handing it back to the kernel at
     once: every page handed back costs a page fault, and clearing the page, when it is taken
-    again (about 4 µs per 4 KiB page on a virtual machine; 30,000–40,000 fewer per million rows
+    again (about 4 µs per 4 KiB page on a virtual machine; about 30,000 fewer per million rows
     scored). One arena for all threads, so a worker thread reuses what another freed. Nothing
     happens where the C library is not glibc."""
     mallopt = _glibc_mallopt()

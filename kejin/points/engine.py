@@ -225,9 +225,10 @@ def _indicator_scores(m: Method, frame: pl.DataFrame, keys: list[str], detail: b
         arrays = compute(cohorts, raw.get_column(raw_column(ind.id)).to_numpy())
         return [pl.Series(name, a, nan_to_null=True) for name, a in zip(names, arrays)]
 
+    cohort_relative = [i for i in alls if i.id in relative]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="kejin-cohort") as pool:
-        raw = raw.with_columns([column for columns in pool.map(statistics, [i for i in alls if i.id in relative]) for column in columns])
-    lf = raw.lazy().with_columns(score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in alls if i.id in relative)
+        raw = raw.with_columns([column for columns in pool.map(statistics, cohort_relative) for column in columns])
+    lf = raw.lazy().with_columns(score_expr(i, pl.col(raw_column(i.id))).alias(score_column(i.id)) for i in cohort_relative)
     return lf.select(
         *ids, "stage", *keys[2:],
         *[score_column(i.id) for i in alls],
