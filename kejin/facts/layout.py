@@ -77,6 +77,7 @@ def key_order(frame: pl.DataFrame) -> np.ndarray:
     uscc, year = frame.get_column("uscc"), frame.get_column("year")
     lengths = uscc.str.len_bytes()
     width = lengths.max()
-    if uscc.null_count() or year.null_count() or not year.dtype.is_integer() or not width or width != lengths.min():
+    exact_in_int64 = year.dtype.is_integer() and year.dtype != pl.UInt64
+    if uscc.null_count() or year.null_count() or not exact_in_int64 or not width or width != lengths.min():
         return frame.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
     return radix_order([*byte_digits(fixed_width_bytes(uscc, width)), *int_digits(year.cast(pl.Int64).to_numpy())])

@@ -85,3 +85,11 @@ def test_key_order_is_polars_stable_sort_by_uscc_and_year(rows, same_width, know
 def test_key_order_repeated_keys_keep_their_order_in_the_radix_path():
     t = table([("B" * 18, 2023), ("A" * 18, 2024), ("B" * 18, 2023), ("A" * 18, -5), ("B" * 18, 2022)])
     assert key_order(t).tolist() == [3, 1, 4, 0, 2]
+
+
+def test_key_order_of_years_of_any_integer_type():
+    codes = ["B" * 18, "A" * 18, "B" * 18]
+    for dtype, years in ((pl.UInt64, [2**64 - 1, 3, 2]), (pl.Int8, [-1, 5, -128]), (pl.UInt32, [7, 7, 1])):
+        t = pl.DataFrame({"uscc": codes, "year": pl.Series(years, dtype=dtype)})
+        expected = t.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
+        assert np.array_equal(key_order(t), expected), dtype
