@@ -93,3 +93,13 @@ def test_key_order_of_years_of_any_integer_type():
         t = pl.DataFrame({"uscc": codes, "year": pl.Series(years, dtype=dtype)})
         expected = t.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
         assert np.array_equal(key_order(t), expected), dtype
+
+
+@pytest.mark.parametrize("swap_at", [10, 4_095, 4_096, 9_998])
+def test_keys_strictly_ascending_looks_past_the_first_rows(swap_at):
+    """Past the quick look at the first rows the whole table is checked: a single pair out of
+    order anywhere, early or late, is found."""
+    rows = [(f"{i:018d}", 2024) for i in range(10_000)]
+    assert keys_strictly_ascending(table(rows))
+    rows[swap_at], rows[swap_at + 1] = rows[swap_at + 1], rows[swap_at]
+    assert not keys_strictly_ascending(table(rows))
