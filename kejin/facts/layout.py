@@ -15,19 +15,19 @@ from kejin.facts.codes import fixed_width_bytes
 from kejin.sorting import byte_digits, int_digits, radix_order
 
 
+FIRST_ROWS = 4096  # looked at before the whole table: a file in another order nearly always shows it there
+
+
 def keys_strictly_ascending(frame: pl.DataFrame) -> bool:
     """True when every row's (uscc, year) is strictly greater than the previous row's (blank
     keys excluded): then no key repeats, and the far costlier duplicate search can be skipped."""
     if frame.height < 2:
         return True
     u, y = pl.col("uscc"), pl.col("year")
-    step = (u > u.shift(1)) | ((u == u.shift(1)) & (y > y.shift(1)))
-    if frame.height > _FIRST_ROWS and not bool(frame.head(_FIRST_ROWS).select(step.slice(1).fill_null(False).all()).item()):
-        return False  # a file in another order nearly always shows it in its first rows
-    return bool(frame.select(step.slice(1).fill_null(False).all()).item())
-
-
-_FIRST_ROWS = 4096
+    ascending = ((u > u.shift(1)) | ((u == u.shift(1)) & (y > y.shift(1)))).slice(1).fill_null(False).all()
+    if frame.height > FIRST_ROWS and not frame.head(FIRST_ROWS).select(ascending).item():
+        return False
+    return bool(frame.select(ascending).item())
 
 
 def firm_runs(frame: pl.DataFrame) -> np.ndarray | None:
@@ -61,14 +61,21 @@ def firm_order(frame: pl.DataFrame, starts: np.ndarray) -> np.ndarray:
     return np.arange(frame.height, dtype=np.int64) + np.repeat(run_start - placed, run_length)
 
 
+def _fixed_width(strings: pl.Series) -> int | None:
+    """The byte width every value of ``strings`` has, or None (a blank, an empty or differing
+    widths): only fixed-width text is radix-sorted."""
+    lengths = strings.str.len_bytes()
+    width = lengths.max()
+    return None if strings.null_count() or not width or width != lengths.min() else int(width)
+
+
 def byte_order(strings: pl.Series) -> np.ndarray:
     """The order that sorts ``strings`` by their bytes (as Polars sorts text; ties keep their
     order). Strings of one width — USCCs are 18 ASCII characters — are radix-sorted by 16-bit
     digits (``kejin.sorting``), without comparing strings (a comparison sort of text spends most
     of its time in memcmp)."""
-    lengths = strings.str.len_bytes()
-    width = lengths.max()
-    if strings.null_count() or not width or width != lengths.min():
+    width = _fixed_width(strings)
+    if width is None:
         return strings.to_frame().select(pl.arg_sort_by(strings.name, maintain_order=True)).to_series().to_numpy()
     return radix_order(byte_digits(fixed_width_bytes(strings, width)))
 
@@ -80,9 +87,8 @@ def key_order(frame: pl.DataFrame) -> np.ndarray:
     in 0.15–0.23 s, where Polars' comparison sort takes 0.21–0.43 s); otherwise Polars' own
     stable sort."""
     uscc, year = frame.get_column("uscc"), frame.get_column("year")
-    lengths = uscc.str.len_bytes()
-    width = lengths.max()
+    width = _fixed_width(uscc)
     exact_in_int64 = year.dtype.is_integer() and year.dtype != pl.UInt64
-    if uscc.null_count() or year.null_count() or not exact_in_int64 or not width or width != lengths.min():
+    if width is None or year.null_count() or not exact_in_int64:
         return frame.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
     return radix_order([*byte_digits(fixed_width_bytes(uscc, width)), *int_digits(year.cast(pl.Int64).to_numpy())])
