@@ -1,7 +1,7 @@
 """Sorting by 16-bit digits: NumPy sorts a 16-bit key stably by radix, in linear time, so a key
 of several 16-bit digits is sorted by one such pass per digit, least significant first (a
-least-significant-digit radix sort). For the fixed-width keys kejin sorts — the bit patterns of
-float64 numbers, 18-character credit codes — this beats a comparison sort of the values."""
+least-significant-digit radix sort). For the fixed-width keys kejin sorts — 18-character credit
+codes and whole-number years — this beats a comparison sort of the values."""
 
 from __future__ import annotations
 
@@ -21,15 +21,6 @@ def radix_order(digits: Sequence[np.ndarray]) -> np.ndarray:
         step = np.argsort(digit if order is None else digit[order], kind="stable")
         order = step if order is None else order[step]
     return np.arange(len(digits[0]) if digits else 0) if order is None else order
-
-
-def float_digits(values: np.ndarray) -> list[np.ndarray]:
-    """Four uint16 digits (most significant first) whose order is the order of the float64
-    ``values`` (no NaN; -0.0 just before 0.0): the bit pattern with every bit flipped for a
-    negative number, with the sign bit set otherwise."""
-    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
-    key = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
-    return [(key >> np.uint64(shift)).astype(np.uint16) for shift in (48, 32, 16, 0)]
 
 
 def byte_digits(rows: np.ndarray) -> list[np.ndarray]:

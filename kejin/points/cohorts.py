@@ -6,8 +6,10 @@ method ranks and cuts a dozen columns over the same cohorts. Here the rows are g
 (``Cohorts``: one small integer code per row, and the rows listed cohort by cohort) and each
 column costs one sort of its known values by (cohort, value): run by run when there are few
 cohorts (each run fits the CPU cache), otherwise all at once — a value sort, then a stable sort
-of the cohort codes. The values are sorted by radix, as the bit patterns of the numbers in
-16-bit digits (``kejin.sorting``); the winsorising quantiles of a run only need a few order
+of the cohort codes. The values are sorted by NumPy's default (unstable) sort, which on
+x86-64 with AVX2 or AVX-512 is a vectorised quicksort, three times faster than a radix sort of
+the numbers' bit patterns or a stable sort: every member of a tie gets the same result, so the
+order within a tie is free. The winsorising quantiles of a run only need a few order
 statistics, which a partial sort puts in place. Either way every cohort is then a contiguous
 run and each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of
 a method are worked on by several threads.
@@ -36,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from kejin.sorting import float_digits, radix_order
 
 _DIRECT_CODES = 1 << 22  # key combinations up to this count are compacted by a lookup table (32 MB)
 
@@ -176,33 +177,26 @@ class Cohorts:
                 out[s.rows] = np.repeat(f(s.starts, s.ends, s.offsets[c], s.sizes[c]), s.ends - s.starts)
             return outs
         grouped = values[self.order]
-        results = [np.full(len(values), np.nan) for _ in functions]
         for c in range(self.count):
             a, z = self.bounds[c], self.bounds[c + 1]
-            run = grouped[a:z]
+            run, rows = grouped[a:z], self.order[a:z]
             known = ~np.isnan(run)
-            every = bool(known.all())
-            v = run if every else run[known]
-            if not len(v):
+            if not known.all():
+                run, rows = run[known], rows[known]
+            if not len(run):
                 continue
-            by_value = radix_order(float_digits(v))
-            starts, ends = _ties(v[by_value])
-            for f, result in zip(functions, results):
-                ranked = np.empty(len(v))
-                ranked[by_value] = np.repeat(f(starts, ends, np.zeros(1, np.int64), np.array([len(v)])), ends - starts)
-                if every:
-                    result[a:z] = ranked
-                else:
-                    result[a:z][known] = ranked
-        for result, out in zip(results, outs):
-            out[self.order] = result
+            by_value = np.argsort(run)  # ties get one value each, so their inner order is free
+            starts, ends = _ties(run[by_value])
+            tie_rows, size = rows[by_value], np.array([len(run)])
+            for f, out in zip(functions, outs):
+                out[tie_rows] = np.repeat(f(starts, ends, np.zeros(1, np.int64), size), ends - starts)
         return outs
 
     def _sorted(self, values: np.ndarray) -> _Sorted:
         """All known values sorted by (cohort, value): a value sort, then a stable cohort sort."""
         known = np.flatnonzero(~np.isnan(values))
         x = values[known] + 0.0  # -0.0 → 0.0
-        order = radix_order(float_digits(x))
+        order = np.argsort(x)  # the order within a tie does not matter (see _per_tie)
         order = order[np.argsort(self.codes[known][order], kind="stable")]
         rows = known[order]
         cs = self.codes[rows]

@@ -89,17 +89,6 @@ def test_quantiles_of_large_cohorts_equal_polars(segmented):
         _same(q, ref[f"q{i}"])
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(allow_nan=False), max_size=300))
-def test_radix_order_of_numbers_is_a_stable_sort(xs):
-    from kejin.sorting import float_digits, radix_order
-
-    v = np.array(xs, dtype=np.float64)
-    order = radix_order(float_digits(v))
-    # stable: equal numbers keep their order, -0.0 just before 0.0
-    assert np.array_equal(order, np.lexsort((~np.signbit(v), v)))
-
-
 def test_cohort_codes_group_like_the_keys():
     frame = pl.DataFrame({"year": [2024, 2023, 2024, 2024], "stage": pl.Series(["growth", None, "growth", None], dtype=STAGES), "region": ["4403", "4403", "1101", "4403"]})
     c = Cohorts.of(frame, ["year", "stage", "region"])
