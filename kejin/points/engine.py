@@ -26,8 +26,9 @@ Stage two, row by row, so any block of rows on its own:
 8. the method id, version and SHA-256, the row digest of the row's own input and the input
    digest (``digest``).
 
-The input digest is hashed in a worker thread while stage one runs (hashlib releases the GIL).
-``write_scores_csv`` (through ``write_prepared_csv``) runs stage two block by block in another
+The input digest and then the row digests of every row (``digest``, NumPy; both release the
+GIL) are hashed in a worker thread while stage one runs, so stage two only slices the row
+digests. ``write_scores_csv`` (through ``write_prepared_csv``) runs stage two block by block in another
 worker thread, each block finished while the one before it is written (``kejin.pipeline``).
 """
 
@@ -313,11 +314,17 @@ def _min_size(m: Method, min_cohort: int | None) -> int:
     return min_cohort if min_cohort is not None else m.cohort.min_size
 
 
-def _with_row_digests(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
-    """The published columns of the rows of ``ranked`` up to the row digest (``frame``: the same
-    rows of ``p.frame``, for their row digests)."""
-    out = _finished(p.method, ranked, min_size, explain, detail)
-    return out.with_columns(row_digests(frame, p.method.input_columns()).alias("row_digest"))
+def _row_digests_beside(p: Prepared) -> Future[pl.Series]:
+    """The row digests of every row of ``p.frame``, hashed in the digest worker thread (after the
+    input digest) while stage one runs: stage two, whose finishing of each block is the pipeline's
+    slowest step, then only slices them."""
+    return _HASHER.submit(row_digests, p.frame, p.method.input_columns())
+
+
+def _with_row_digests(p: Prepared, ranked: pl.DataFrame, digests: pl.Series, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+    """The published columns of the rows of ``ranked`` up to the row digest (``digests``: those
+    rows' row digests)."""
+    return _finished(p.method, ranked, min_size, explain, detail).with_columns(digests.alias("row_digest"))
 
 
 def _provenance(p: Prepared) -> dict[str, str]:
@@ -327,9 +334,9 @@ def _provenance(p: Prepared) -> dict[str, str]:
     return {"method": m.id, "method_version": m.version, "method_sha256": m.sha256, "input_digest": p.input_digest()}
 
 
-def _published(p: Prepared, ranked: pl.DataFrame, frame: pl.DataFrame, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
+def _published(p: Prepared, ranked: pl.DataFrame, digests: pl.Series, min_size: int, explain: bool, detail: bool) -> pl.DataFrame:
     """The published form of the rows of ``ranked``, with the method and the input digest."""
-    out = _with_row_digests(p, ranked, frame, min_size, explain, detail)
+    out = _with_row_digests(p, ranked, digests, min_size, explain, detail)
     return out.with_columns(pl.lit(value).alias(name) for name, value in _provenance(p).items())
 
 
@@ -342,10 +349,12 @@ def _checked_ranks(p: Prepared, detail: bool, min_size: int) -> pl.DataFrame:
 
 
 def score_prepared(p: Prepared, *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
-    """Score a prepared table; the input digest is still being hashed in the worker thread while
-    the scoring runs, and is joined on at the end."""
+    """Score a prepared table; the input digest and the row digests are hashed in the worker
+    thread while the scoring runs, and are joined on at the end."""
     min_size = _min_size(p.method, min_cohort)
-    return _published(p, _checked_ranks(p, detail, min_size), p.frame, min_size, explain, detail)
+    digests = _row_digests_beside(p)
+    ranked = _checked_ranks(p, detail, min_size)
+    return _published(p, ranked, digests.result(), min_size, explain, detail)
 
 
 CSV_BLOCK_ROWS = 1 << 17  # rows finished while the previous block is written
@@ -362,19 +371,21 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
     """``write_scores_csv`` of facts already prepared — so that a caller holding nothing else of
     the facts lets their memory go before the scoring, when preparing put them in a new order.
 
-    Stage two (explanations, row digests) is per row, so it runs block by block in a worker
-    thread, each block finished while the one before it is written. The last columns (method
+    Stage two (explanations) is per row, so it runs block by block in a worker thread, each
+    block finished while the one before it is written; the row digests are hashed beside stage
+    one and sliced per block. The last columns (method
     and input digest) are the same on every row: they are serialised once and written as the
     end of each line. The blocks written are let go from the page cache (``drop_behind``)."""
     min_size = _min_size(p.method, None)
+    digests = _row_digests_beside(p)
     ranked = _checked_ranks(p, detail, min_size)
 
     def block(start: int) -> pl.DataFrame:
-        part, frame = ranked.slice(start, CSV_BLOCK_ROWS), p.frame.slice(start, CSV_BLOCK_ROWS)
+        part, digest = ranked.slice(start, CSV_BLOCK_ROWS), digests.result().slice(start, CSV_BLOCK_ROWS)
         if year is not None:  # after the cohort statistics: the other years still make the cohorts
             keep = part.get_column("year") == year
-            part, frame = part.filter(keep), frame.filter(keep)
-        return _with_row_digests(p, part, frame, min_size, True, detail)
+            part, digest = part.filter(keep), digest.filter(keep)
+        return _with_row_digests(p, part, digest, min_size, True, detail)
 
     written = 0
     with publish(Path(path)) as handle:
