@@ -375,7 +375,8 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
     Stage two (explanations) is per row, so it runs block by block in a worker thread, each
     block finished while the one before it is written; the row digests are hashed beside stage
     one and sliced per block. The last columns (method and input digest) are the same on every
-    row: they are serialised once and written as the end of each line. The blocks written are let go from the page cache (``drop_behind``)."""
+    row: they are serialised once and written as the end of each line. The blocks written are
+    let go from the page cache (``drop_behind``)."""
     min_size = _min_size(p.method, None)
     digests = _row_digests_beside(p)
     ranked = _checked_ranks(p, detail, min_size)
