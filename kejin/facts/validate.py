@@ -238,38 +238,25 @@ def checked_fields(wanted: Iterable[str] | None = None) -> list[FactField]:
     return [f for f in schema.fields() if f.name in names]
 
 
-def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique: bool = False) -> Validated:
-    """Type and check a named raw table. Raises InputError with every problem found.
-
-    ``fields`` limits the work to the fields a computation reads (see `checked_fields`); the
-    other columns of the file are neither typed nor checked nor returned. ``keys_unique`` tells
-    that (uscc, year) is already known to be unique (a chunked reader checked the layout).
-    """
-    frame, file = raw.frame, raw.file
+def _typed_columns(frame: pl.DataFrame, selected: list[FactField], present: set[str], factors: dict[str, float]) -> list[pl.Expr]:
+    """``__typed_<field>`` of every selected field: the column as it is where typing would only
+    copy it, parsed otherwise, blank where the file lacks it."""
     dtypes = dict(frame.schema)
-    selected = checked_fields(fields)
-    present = (set(frame.columns) - {ROW}) & {f.name for f in selected}
+    as_they_are = _already_typed(frame, [f for f in selected if f.name in present], dtypes, factors)
     typed = []
-    as_they_are = _already_typed(frame, [f for f in selected if f.name in present], dtypes, raw.unit_factors)
     for f in selected:
         if f.name in as_they_are:
             typed.append(pl.col(f.name).alias(f"__typed_{f.name}"))
         elif f.name in present:
-            typed.append(parse_expr(f, dtypes[f.name], raw.unit_factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
+            typed.append(parse_expr(f, dtypes[f.name], factors.get(f.name, 1.0)).alias(f"__typed_{f.name}"))
         else:
             typed.append(pl.lit(None, dtype=f.dtype).alias(f"__typed_{f.name}"))
-    # typed values under the field names, the raw cell beside each (shown in problems); the USCC
-    # check characters (NumPy, GIL released) are worked out in a worker thread meanwhile
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-uscc") as worker:
-        uscc_valid = worker.submit(_uscc_valid, frame, dtypes["uscc"]) if "uscc" in present else None
-        checked = frame.with_columns(typed).select(
-            [ROW]
-            + [pl.col(f"__typed_{f.name}").alias(f.name) for f in selected]
-            + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
-        )
+    return typed
 
-    # 1. cells that do not parse; 2. rules on the typed values (a cell that failed to parse is
-    #    not reported again as blank)
+
+def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[str], dtypes: dict[str, pl.DataType]) -> list[Rule]:
+    """The cells that do not parse, then the rules on the typed values (a cell that failed to
+    parse is not reported again as blank)."""
     rules: list[Rule] = []
     unparsed: dict[str, pl.Expr] = {}
     for f in selected:
@@ -284,24 +271,57 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
         bad = rule.bad & ~unparsed[rule.field] if rule.code == "value.required" and rule.field in unparsed else rule.bad
         shown = f"__raw_{rule.field}" if rule.field in present else None
         rules.append(Rule(rule.code, rule.field, bad, rule.zh, rule.en, shown))
-    problems = check_rules(checked, rules, file, cap=MAX_LISTED_PROBLEMS)
+    return rules
 
-    # 3. USCC check character (vectorised, GB 32100-2015); the reason is worked out per bad row
-    if uscc_valid is not None:
-        bad = pl.Series(~uscc_valid.result())
-        if bad.any():
-            rows = checked.filter(bad).select(ROW, "uscc")
-            for r, code in rows.head(MAX_LISTED_PROBLEMS).iter_rows():
-                why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
-                problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
-            if rows.height > MAX_LISTED_PROBLEMS:
-                more = rows.height - MAX_LISTED_PROBLEMS
-                problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
 
-    # 4. (uscc, year) must be unique (rows in ascending key order, or firm after firm with
-    #    ascending years, are: kejin.facts.layout)
-    if {"uscc", "year"} <= present and not keys_unique and not keys_strictly_ascending(checked) and firm_runs(checked) is None:
-        problems += check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
+def _uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str) -> list[Problem]:
+    """A problem for each row whose USCC is not valid, the reason worked out per bad row."""
+    bad = pl.Series(~valid)
+    if not bad.any():
+        return []
+    rows = checked.filter(bad).select(ROW, "uscc")
+    problems = []
+    for r, code in rows.head(MAX_LISTED_PROBLEMS).iter_rows():
+        why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
+        problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
+    if rows.height > MAX_LISTED_PROBLEMS:
+        more = rows.height - MAX_LISTED_PROBLEMS
+        problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
+    return problems
+
+
+def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique: bool = False) -> Validated:
+    """Type and check a named raw table. Raises InputError with every problem found.
+
+    ``fields`` limits the work to the fields a computation reads (see `checked_fields`); the
+    other columns of the file are neither typed nor checked nor returned. ``keys_unique`` tells
+    that (uscc, year) is already known to be unique (a chunked reader checked the layout).
+    """
+    frame, file = raw.frame, raw.file
+    dtypes = dict(frame.schema)
+    selected = checked_fields(fields)
+    present = (set(frame.columns) - {ROW}) & {f.name for f in selected}
+    # the USCC check characters (NumPy, GIL released) are worked out in a worker thread while the
+    # other columns are typed and checked
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-uscc") as worker:
+        uscc_valid = worker.submit(_uscc_valid, frame, dtypes["uscc"]) if "uscc" in present else None
+        # typed values under the field names, the raw cell beside each (shown in problems)
+        checked = frame.with_columns(_typed_columns(frame, selected, present, raw.unit_factors)).select(
+            [ROW]
+            + [pl.col(f"__typed_{f.name}").alias(f.name) for f in selected]
+            + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
+        )
+        # 1. cells that do not parse; 2. rules on the typed values
+        problems = check_rules(checked, _value_rules(checked, selected, present, dtypes), file, cap=MAX_LISTED_PROBLEMS)
+        # 3. (uscc, year) must be unique (rows in ascending key order, or firm after firm with
+        #    ascending years, are: kejin.facts.layout)
+        duplicates: list[Problem] = []
+        if {"uscc", "year"} <= present and not keys_unique and not keys_strictly_ascending(checked) and firm_runs(checked) is None:
+            duplicates = check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
+        # 4. USCC check character (vectorised, GB 32100-2015), listed before the duplicates
+        if uscc_valid is not None:
+            problems += _uscc_problems(checked, uscc_valid.result(), file)
+    problems += duplicates
 
     if problems:
         problems.sort(key=lambda p: (p.row is None, p.row or 0, p.field or ""))

@@ -12,7 +12,8 @@ the numbers' bit patterns or a stable sort: every member of a tie gets the same 
 order within a tie is free. The winsorising quantiles of a run only need a few order
 statistics, which a partial sort puts in place. Either way every cohort is then a contiguous
 run and each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of
-a method are worked on by several threads.
+a method are worked on by several threads, and the points (ranked on their own, once the
+indicators are scored) by several threads taking its cohorts in turn.
 
 The results equal Polars' own, bit for bit: the ranks its windows, the quantiles its quantile
 of the cohort's known values (Polars given a column with blanks interpolates at a position
@@ -32,7 +33,9 @@ a cohort of its own, as in a Polars window.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,14 +164,16 @@ class Cohorts:
         """(known values in the cohort on every row, rank from the top with ties sharing the
         better rank, average rank from the bottom); the ranks are NaN where the value is blank."""
         known = np.bincount(self.codes[~np.isnan(values)], minlength=self.count)
-        top, average = self._per_tie(values, [_rank_from_top, _average_rank])
+        # the one column ranked at this point: its cohorts share the cores
+        top, average = self._per_tie(values, [_rank_from_top, _average_rank], workers=os.cpu_count() or 1)
         return known[self.codes], top, average
 
     # ------------------------------------------------------------------ sorting
-    def _per_tie(self, values: np.ndarray, functions: list[TieValues]) -> list[np.ndarray]:
+    def _per_tie(self, values: np.ndarray, functions: list[TieValues], workers: int = 1) -> list[np.ndarray]:
         """Each ``f(starts, ends, offset, size)`` of ``functions`` for each tie of each cohort,
         back on the rows of the tie (NaN on blank values). Positions count from 0 in the sorted
-        known values, the cohort's run starting at ``offset`` with ``size`` values."""
+        known values, the cohort's run starting at ``offset`` with ``size`` values. With few
+        cohorts, ``workers`` threads take them in turn."""
         outs = [np.full(len(values), np.nan) for _ in functions]
         if not self.segmented:
             s = self._sorted(values)
@@ -176,20 +181,27 @@ class Cohorts:
             for f, out in zip(functions, outs):
                 out[s.rows] = np.repeat(f(s.starts, s.ends, s.offsets[c], s.sizes[c]), s.ends - s.starts)
             return outs
-        grouped = values[self.order]
-        for c in range(self.count):
-            a, z = self.bounds[c], self.bounds[c + 1]
-            run, rows = grouped[a:z], self.order[a:z]
+
+        def cohort(c: int) -> None:
+            rows = self.order[self.bounds[c] : self.bounds[c + 1]]
+            run = values[rows]
             known = ~np.isnan(run)
             if not known.all():
                 run, rows = run[known], rows[known]
             if not len(run):
-                continue
+                return
             by_value = np.argsort(run)  # ties get one value each, so their inner order is free
             starts, ends = _ties(run[by_value])
             tie_rows, size = rows[by_value], np.array([len(run)])
             for f, out in zip(functions, outs):
                 out[tie_rows] = np.repeat(f(starts, ends, np.zeros(1, np.int64), size), ends - starts)
+
+        if workers > 1:  # the cohorts' rows are disjoint, so threads write to ``outs`` side by side
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kejin-cohort") as pool:
+                list(pool.map(cohort, range(self.count)))
+        else:
+            for c in range(self.count):
+                cohort(c)
         return outs
 
     def _sorted(self, values: np.ndarray) -> _Sorted:
