@@ -142,10 +142,11 @@ def _sum(parts: list[pl.Expr]) -> pl.Expr:
     return total
 
 
-def _factor(m: Method) -> pl.Expr:
-    """scale / usable weight under the missing-data policy; blank = not scored."""
+def _factor(m: Method, blank_free: frozenset[str] = frozenset()) -> pl.Expr:
+    """scale / usable weight under the missing-data policy; blank = not scored. The weight of an
+    indicator in ``blank_free`` (no blank score in the rows at hand) is usable on every row."""
     s = {i.id: pl.col(score_column(i.id)) for i in m.indicators}
-    known_w = _sum([pl.when(s[i.id].is_null()).then(0.0).otherwise(pl.col(weight_column(i.id))) for i in m.indicators])
+    known_w = _sum([pl.col(weight_column(i.id)) if i.id in blank_free else pl.when(s[i.id].is_null()).then(0.0).otherwise(pl.col(weight_column(i.id))) for i in m.indicators])
     unusable_w = pl.lit(m.scale) - known_w
     pol = m.missing
     if pol.policy == "reweight":
@@ -257,11 +258,13 @@ def _ranked(m: Method, frame: pl.DataFrame, detail: bool) -> pl.DataFrame:
     """
     keys = cohort_keys(m)
     indicators, cohorts = _indicator_scores(m, frame, keys, detail)
+    # most indicators have a score on every row: their blanks need no looking for (counted already)
+    blank_free = frozenset(i.id for i in m.all_indicators() if not indicators.get_column(score_column(i.id)).null_count())
     scored = (
         indicators.lazy()
         .with_columns(_weights(m))
-        .with_columns(_factor(m).alias(FACTOR))
-        .with_columns(*_points_columns(m), unusable_mask(m))
+        .with_columns(_factor(m, blank_free).alias(FACTOR))
+        .with_columns(*_points_columns(m), unusable_mask(m, blank_free))
         .drop(weight_column(i.id) for i in m.indicators)
         .collect()
     )

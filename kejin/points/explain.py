@@ -31,14 +31,20 @@ BLOCK = 16_384
 MASK_BITS = 62  # indicators a bit mask can hold; a larger method joins the ids row by row
 
 
-def unusable_mask(m: Method) -> pl.Expr:
+def unusable_mask(m: Method, blank_free: frozenset[str] = frozenset()) -> pl.Expr:
     """``__unusable``: bit j set when the score of indicator j (pack order, bonus included) is
-    blank; for a method of more than ``MASK_BITS`` indicators, the joined ids themselves."""
+    blank; for a method of more than ``MASK_BITS`` indicators, the joined ids themselves. The
+    indicators in ``blank_free`` (known to have no blank score in the rows at hand) are left out
+    of the expression: they set no bit."""
     indicators = m.all_indicators()
     if len(indicators) > MASK_BITS:
         flags = [pl.when(pl.col(score_column(i.id)).is_null()).then(pl.lit(i.id)) for i in indicators]
         return pl.concat_str(flags, separator=";", ignore_nulls=True).alias(UNUSABLE)
-    flags = [pl.col(score_column(i.id)).is_null().cast(pl.Int64) * (1 << j) for j, i in enumerate(indicators)]
+    flags = [
+        pl.when(pl.col(score_column(i.id)).is_null()).then(pl.lit(1 << j, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
+        for j, i in enumerate(indicators)
+        if i.id not in blank_free
+    ]
     return (pl.sum_horizontal(flags) if flags else pl.lit(0, dtype=pl.Int64)).alias(UNUSABLE)
 
 
