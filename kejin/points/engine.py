@@ -44,7 +44,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
-from kejin.facts.layout import firm_order, firm_runs, key_order, keys_strictly_ascending
+from kejin.facts.layout import firm_order, firm_runs, in_key_order, key_order, keys_strictly_ascending
 from kejin.output import drop_behind, publish
 from kejin.pipeline import one_ahead
 from kejin.points import tiers
@@ -116,9 +116,9 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
     if not keys_strictly_ascending(frame):
         runs = firm_runs(frame)
         if runs is not None:  # firm after firm (no firm twice), years ascending: sort the firms
-            frame = frame[firm_order(frame, runs)]
+            frame = in_key_order(frame, firm_order(frame, runs))
         else:
-            frame = frame[key_order(frame)]
+            frame = in_key_order(frame, key_order(frame))
             if not keys_strictly_ascending(frame):
                 dup = frame.select(["uscc", "year"]).is_duplicated()
                 row = frame.filter(dup).row(0, named=True)
