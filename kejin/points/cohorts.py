@@ -13,7 +13,7 @@ order within a tie is free. The winsorising quantiles of a run only need a few o
 statistics, which a partial sort puts in place. Either way every cohort is then a contiguous
 run and each tie a contiguous sub-run. NumPy releases the GIL while sorting, so the columns of
 a method are worked on by several threads, and the points (ranked on their own, once the
-indicators are scored) by several threads taking its cohorts in turn.
+indicators are scored) by several threads taking their cohorts in turn.
 
 The results equal Polars' own, bit for bit: the ranks its windows, the quantiles its quantile
 of the cohort's known values (Polars given a column with blanks interpolates at a position
