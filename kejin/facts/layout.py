@@ -109,6 +109,5 @@ def in_key_order(frame: pl.DataFrame, order: np.ndarray) -> pl.DataFrame:
     width = _fixed_width(uscc)
     if width is None or width <= _INLINE_BYTES or not len(order):
         return frame[order]
-    rows = fixed_width_bytes(uscc, width).view(f"V{width}").reshape(-1)[order]  # one code per item
-    codes = fixed_width_strings(rows.view(np.uint8).reshape(-1, width)).alias("uscc")
+    codes = fixed_width_strings(np.take(fixed_width_bytes(uscc, width), order, axis=0)).alias("uscc")
     return frame.drop("uscc")[order].insert_column(frame.get_column_index("uscc"), codes)
