@@ -114,15 +114,13 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
     if not keys_strictly_ascending(frame):
+        # firm after firm (no firm twice), years ascending: sort the firms; otherwise the rows
         runs = firm_runs(frame)
-        if runs is not None:  # firm after firm (no firm twice), years ascending: sort the firms
-            frame = in_key_order(frame, firm_order(frame, runs))
-        else:
-            frame = in_key_order(frame, key_order(frame))
-            if not keys_strictly_ascending(frame):
-                dup = frame.select(["uscc", "year"]).is_duplicated()
-                row = frame.filter(dup).row(0, named=True)
-                raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
+        frame = in_key_order(frame, firm_order(frame, runs) if runs is not None else key_order(frame))
+        if runs is None and not keys_strictly_ascending(frame):
+            dup = frame.select(["uscc", "year"]).is_duplicated()
+            row = frame.filter(dup).row(0, named=True)
+            raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
     digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
     return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)  # in (uscc, year) order above
 
