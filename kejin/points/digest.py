@@ -93,14 +93,18 @@ def _values(s: pl.Series, kind: str) -> np.ndarray | bytes:
     return s.cast(pl.String).fill_null("").str.join("\x1f").cast(pl.Binary).item() or b""
 
 
-def input_digest(frame: pl.DataFrame, columns: list[str]) -> str:
-    """``frame`` must already be sorted by (uscc, year)."""
+def input_digest(frame: pl.DataFrame, columns: list[str], order: np.ndarray | None = None) -> str:
+    """The input digest of ``frame``'s rows taken in ``order``, the order that sorts them by (uscc,
+    year) (``kejin.facts.layout``); None when they are in that order already. Each column is taken
+    in that order on its own as it is hashed, so the table itself need not be reordered."""
     h = hashlib.sha256()
     h.update(f"{VERSION}\n{frame.height}\n".encode())
     for name in sorted(columns):
         s = frame.get_column(name)
         kind = _kind(s.dtype)
         h.update(f"{name}:{kind}\n".encode())
+        if order is not None:
+            s = s.gather(order)
         h.update(s.is_null().to_numpy().view(np.uint8))
         h.update(_values(s, kind))
     return h.hexdigest()

@@ -2,9 +2,10 @@
 
 Stage one, over the whole table (columnar):
 
-1. keep the rows in the method's scope and the columns it reads; put them in (uscc, year) order
-   (``kejin.facts.layout``: nothing to do for a sorted file, the firms sorted for a file listing
-   firm after firm, the rows sorted otherwise); add the earlier-year columns the expressions need
+1. keep the rows in the method's scope and the columns it reads; a file listing firm after firm
+   (each firm's years together, ascending; sorted by (uscc, year) or not) keeps its order, and
+   only the input digest reads it in key order (the firms sorted, ``kejin.facts.layout``); rows
+   in any other order are sorted; add the earlier-year columns the expressions need
    (``kejin.rules.lags``);
 2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank) and the
    stage from the stage rule — one lazy Polars query, which also scores the fixed scales (log,
@@ -40,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from kejin.errors import InputError, Problem
@@ -69,7 +71,7 @@ STATUS = {
 @dataclass
 class Prepared:
     method: Method
-    frame: pl.DataFrame  # in scope, sorted, with lag columns
+    frame: pl.DataFrame  # in scope, firm after firm (``_firm_grouped``), with lag columns
     digest: str | Future[str]  # the input digest; a Future while it is still hashed in a worker thread
 
     def input_digest(self) -> str:
@@ -94,7 +96,7 @@ _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kejin-digest")
 
 
 def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool = False) -> Prepared:
-    """Scope, sort and lag the facts; ``digest_in_background`` hashes the input in a worker thread."""
+    """Scope and lag the facts; ``digest_in_background`` hashes the input in a worker thread."""
     cols = method.input_columns()
     frame = facts
     missing = [c for c in cols if c not in frame.columns]
@@ -113,16 +115,28 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
         for sct in scope.sectors_any:
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
+    frame, order = _firm_grouped(frame)
+    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols, order) if digest_in_background else input_digest(frame, cols, order)
+    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)
+
+
+def _firm_grouped(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """``frame`` with each firm's rows together, years ascending, and the row order that sorts
+    it by (uscc, year) (None when it is sorted already), for the input digest.
+
+    A table already listing firm after firm (sorted, or as exports write it) keeps its order: it
+    is scored and published as it stands, and only the input digest reads it in key order.
+    Any other table is put in (uscc, year) order; a repeated key is an error."""
+    if keys_strictly_ascending(frame):
+        return frame, None
+    runs = firm_runs(frame)  # firm after firm (no firm twice), years ascending
+    if runs is not None:
+        return frame, firm_order(frame, runs)
+    frame = in_key_order(frame, key_order(frame))
     if not keys_strictly_ascending(frame):
-        # firm after firm (no firm twice), years ascending: sort the firms; otherwise the rows
-        runs = firm_runs(frame)
-        frame = in_key_order(frame, firm_order(frame, runs) if runs is not None else key_order(frame))
-        if runs is None and not keys_strictly_ascending(frame):
-            dup = frame.select(["uscc", "year"]).is_duplicated()
-            row = frame.filter(dup).row(0, named=True)
-            raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols) if digest_in_background else input_digest(frame, cols)
-    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)  # in (uscc, year) order above
+        row = frame.filter(frame.select(["uscc", "year"]).is_duplicated()).row(0, named=True)
+        raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
+    return frame, None
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:
@@ -406,7 +420,8 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
 def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
     """Score every enterprise-year of ``facts`` (validated facts, e.g. from ``load_facts``).
 
-    One row per enterprise-year in the method's scope, sorted by (uscc, year), with ``uscc,
+    One row per enterprise-year in the method's scope — in the order of ``facts`` when they list
+    firm after firm (each firm's years together, ascending), sorted by (uscc, year) otherwise — with ``uscc,
     name, year, stage, cohort_size, points, base_points, bonus_points, group_<id>…, percentile,
     rank, tier, status, raised, lowered, unusable, row_digest, method, method_version,
     method_sha256, input_digest``. ``detail`` adds every raw value and indicator score.
