@@ -63,6 +63,36 @@ TieValues = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarra
 SEGMENTED_MAX = 512  # up to this many cohorts, sort each cohort's run on its own (cache-sized)
 
 
+_SIGN_BIT = np.uint64(1 << 63)
+_ALL_BITS = np.uint64((1 << 64) - 1)
+_POSITION_BITS_MAX = 24  # positions of up to 16,777,216 values fit below the values' leading bits
+
+
+def _by_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An order that sorts ``values`` (no NaN) ascending, ties in any order, and the sorted values.
+
+    The values' bit patterns, mapped to unsigned integers of the same order, get their lowest
+    bits replaced by each value's position and are sorted as plain integers: NumPy's vectorised
+    integer sort, 2–3 times faster than its argsort; the positions then read off the order. Two
+    values apart only in the bits the positions took (about 2**-35 of each other for 100,000
+    values) may come out the wrong way round: the result is checked, and then sorted by argsort."""
+    n = len(values)
+    bits = max(1, (n - 1).bit_length())
+    if bits <= _POSITION_BITS_MAX:
+        key = (values + 0.0).view(np.uint64)  # a new array; -0.0 → 0.0
+        key ^= np.where(key >= _SIGN_BIT, _ALL_BITS, _SIGN_BIT)  # negatives reversed, below the positives
+        low = np.uint64((1 << bits) - 1)
+        key &= ~low
+        key |= np.arange(n, dtype=np.uint64)
+        key.sort()
+        order = (key & low).astype(np.intp)
+        ordered = values[order]
+        if not n or not (ordered[1:] < ordered[:-1]).any():
+            return order, ordered
+    order = np.argsort(values)
+    return order, values[order]
+
+
 def _ties(sorted_values: np.ndarray, cohort: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(start, end) positions of each run of equal values (within a cohort) in sorted values."""
     m = len(sorted_values)
@@ -190,8 +220,8 @@ class Cohorts:
                 run, rows = run[known], rows[known]
             if not len(run):
                 return
-            by_value = np.argsort(run)  # ties get one value each, so their inner order is free
-            starts, ends = _ties(run[by_value])
+            by_value, ordered = _by_value(run)  # ties get one value each, so their inner order is free
+            starts, ends = _ties(ordered)
             tie_rows, size = rows[by_value], np.array([len(run)])
             for f, out in zip(functions, outs):
                 out[tie_rows] = np.repeat(f(starts, ends, np.zeros(1, np.int64), size), ends - starts)
@@ -208,7 +238,7 @@ class Cohorts:
         """All known values sorted by (cohort, value): a value sort, then a stable cohort sort."""
         known = np.flatnonzero(~np.isnan(values))
         x = values[known] + 0.0  # -0.0 → 0.0
-        order = np.argsort(x)  # the order within a tie does not matter (see _per_tie)
+        order, _ = _by_value(x)  # the order within a tie does not matter (see _per_tie)
         order = order[np.argsort(self.codes[known][order], kind="stable")]
         rows = known[order]
         cs = self.codes[rows]

@@ -9,12 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kejin.facts.synth import synth_facts
-from kejin.points.cohorts import Cohorts
+from kejin.points.cohorts import Cohorts, _by_value
 from kejin.points.engine import score
 from kejin.points.methods import resolve
 
 STAGES = pl.Enum(["startup", "growth", "mature"])
-VALUES = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, 1e9, 7.25]), st.floats(-1e6, 1e6, allow_nan=False))
+# 1 + 2**-52 and -1 - 2**-52 differ from 1.0 and -1.0 only in the lowest bits, where the value sort keeps positions
+NEAR = [1.0, 1.0 + 2**-52, 1.0 + 2**-50, -1.0, -1.0 - 2**-52]
+VALUES = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.0, 2.5, -3.0, 1e9, 7.25, *NEAR]), st.floats(-1e6, 1e6, allow_nan=False))
 
 
 @st.composite
@@ -176,3 +178,15 @@ def test_explanation_codes_match_a_plain_top_two(k, data):
 
     assert raised.to_list() == [code(r, 1) for r in rows]
     assert lowered.to_list() == [code(r, -1) for r in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([0.0, -0.0, float("inf"), -float("inf"), *NEAR]), st.floats(allow_nan=False)), max_size=300))
+def test_value_sort_is_a_sort(values):
+    """``_by_value`` gives an order that sorts the values (ties in any order) and the sorted
+    values, also for values apart only in their lowest bits (then it falls back to argsort)."""
+    x = np.array(values, dtype=np.float64)
+    order, ordered = _by_value(x)
+    assert sorted(order.tolist()) == list(range(len(x)))
+    assert np.array_equal(ordered, x[order])
+    assert np.array_equal(ordered, np.sort(x))
