@@ -115,14 +115,14 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
         for sct in scope.sectors_any:
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
-    frame, order = _firm_grouped(frame)
-    digest: str | Future[str] = _HASHER.submit(input_digest, frame, cols, order) if digest_in_background else input_digest(frame, cols, order)
+    frame, runs = _firm_grouped(frame)
+    digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs) if digest_in_background else _input_digest(frame, cols, runs)
     return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)
 
 
 def _firm_grouped(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]:
-    """``frame`` with each firm's rows together, years ascending, and the row order that sorts
-    it by (uscc, year) (None when it is sorted already), for the input digest.
+    """``frame`` with each firm's rows together, years ascending, and the first row of each firm
+    when they are not in (uscc, year) order (``firm_runs``; None when they are).
 
     A table already listing firm after firm (sorted, or as exports write it) keeps its order: it
     is scored and published as it stands, and only the input digest reads it in key order.
@@ -131,12 +131,18 @@ def _firm_grouped(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]
         return frame, None
     runs = firm_runs(frame)  # firm after firm (no firm twice), years ascending
     if runs is not None:
-        return frame, firm_order(frame, runs)
+        return frame, runs
     frame = in_key_order(frame, key_order(frame))
     if not keys_strictly_ascending(frame):
         row = frame.filter(frame.select(["uscc", "year"]).is_duplicated()).row(0, named=True)
         raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
     return frame, None
+
+
+def _input_digest(frame: pl.DataFrame, columns: list[str], runs: np.ndarray | None) -> str:
+    """The input digest of a table from ``_firm_grouped``: its firms (``runs``) sorted first
+    when they are not in key order — here, so that the sort runs beside stage one too."""
+    return input_digest(frame, columns, None if runs is None else firm_order(frame, runs))
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:
