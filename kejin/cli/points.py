@@ -153,7 +153,9 @@ def register(app: typer.Typer) -> None:
         facts = load_facts(input)
         rep = verify(read_results(results), facts, method)
         if rep.ok:
-            console.print(f"[green]✓ 核对一致 / verified[/]: {rep.checked} 行 rows, {rep.method} sha256 {rep.method_sha256[:16]}…, input digest {rep.input_digest[:16]}…")
+            years = ", ".join(map(str, rep.years))
+            console.print(f"[green]✓ 核对一致 / verified[/]: {rep.checked} 行 rows ({years}), {rep.method} sha256 {rep.method_sha256[:16]}…, input digest {rep.input_digest[:16]}…")
+            console.print(f"核对的列 / columns compared: {', '.join(rep.columns)}", highlight=False)
             return
         console.print(f"[red]✗ 不一致 / mismatch[/]: {len(rep.differences)}{'+' if len(rep.differences) >= 100 else ''} 处差异 / differences")
         console.print(f"首个差异 / first difference: {rep.first.text()}", highlight=False)
