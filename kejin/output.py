@@ -6,6 +6,7 @@ writer may ``drop_behind`` what it has written, so that the file does not fill t
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -24,6 +25,8 @@ _READ_BACK: weakref.WeakSet[IO[bytes]] = weakref.WeakSet()  # files to be copied
 def publish(output: Path | None) -> Iterator[IO[bytes]]:
     """A binary file that becomes ``output`` (or is copied to stdout) only if the block succeeds."""
     directory = Path(output).resolve().parent if output else None
+    if directory is not None and not directory.is_dir():  # named as the target, not as the temporary file
+        raise FileNotFoundError(errno.ENOENT, "the output folder does not exist", str(output))
     fd, tmp = tempfile.mkstemp(prefix=".kejin-", suffix=".part", dir=directory)
     umask = os.umask(0)
     os.umask(umask)

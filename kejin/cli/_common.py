@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kejin.errors import KejinError
+from kejin.errors import InputError, KejinError, Problem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -51,6 +51,20 @@ def report_error(exc: KejinError) -> None:
         err_console.print(f"… 另有 {len(problems) - 200} 个问题 / {len(problems) - 200} more problems")
 
 
+_FILE_ERRORS: dict[type[OSError], tuple[str, str]] = {
+    FileNotFoundError: ("文件或其所在文件夹不存在", "the file or its folder does not exist"),
+    NotADirectoryError: ("路径中有一段不是文件夹", "a part of the path is not a folder"),
+    IsADirectoryError: ("这是一个文件夹，不是文件", "this is a folder, not a file"),
+    PermissionError: ("没有读写该文件的权限", "no permission to read or write this file"),
+}
+
+
+def file_error(exc: OSError) -> InputError:
+    """A file the command could not open, as a bilingual problem naming the file."""
+    zh, en = next(text for kind, text in _FILE_ERRORS.items() if isinstance(exc, kind))
+    return InputError(Problem("file.open", zh, en, file=str(exc.filename or "")))
+
+
 def run_app(app: typer.Typer) -> None:
     try:
         # without standalone mode click hands back a command's `typer.Exit(code)` as the return
@@ -63,6 +77,9 @@ def run_app(app: typer.Typer) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+        report_error(file_error(exc))  # e.g. --output into a folder that does not exist
+        sys.exit(KejinError.exit_code)
     except typer.Abort:
         err_console.print("已中止 / Aborted")
         sys.exit(1)

@@ -21,15 +21,18 @@ def write_frame(frame, out: Path) -> None:
         flat.write_csv(out)
 
 
-def _write_xlsx(frame, out: Path) -> None:
+def _write_xlsx(frame, out: Path, labels: dict[str, tuple[str, str]] | None = None, sheet: str = "企业数据") -> None:
+    """``frame`` as one sheet: the facts' own columns under their Chinese import headers (so the
+    file can be imported again), a column in ``labels`` as "中文 / English"."""
     from openpyxl import Workbook
 
     from kejin.facts import schema
 
     book = Workbook(write_only=True)
-    ws = book.create_sheet("企业数据")
+    ws = book.create_sheet(sheet)
     names = frame.columns
-    ws.append([schema.field(c).header_zh() if c in schema.field_names() else c for c in names])
+    labels = labels or {}
+    ws.append([" / ".join(labels[c]) if c in labels else schema.field(c).header_zh() if c in schema.field_names() else c for c in names])
     for row in frame.iter_rows():
         ws.append([";".join(v) if isinstance(v, list) else v for v in row])
     book.save(out)

@@ -34,7 +34,7 @@ def _csv_frame(frame):
     return frame.with_columns([pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)])
 
 
-def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str]) -> None:
+def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str], labels: Optional[dict[str, tuple[str, str]]] = None, sheet: str = "企业数据") -> None:
     if fmt == "json":
         write_frame_json(frame, output)
     elif fmt == "csv":
@@ -50,7 +50,7 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str
 
         if not output:
             raise typer.BadParameter("xlsx 需要 --output / xlsx needs --output")
-        _write_xlsx(_csv_frame(frame), output)
+        _write_xlsx(_csv_frame(frame), output, labels, sheet)
     else:
         cols = [c for c in columns if c in frame.columns]
         print_table(title, cols, frame.select(cols).head(200).rows())
@@ -245,12 +245,29 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o"),
     ) -> None:
         from kejin.facts import load_facts
-        from kejin.points.recommend import recommend
+        from kejin.points.recommend import COLUMN_LABELS, recommend
 
         split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
         facts = load_facts(input)
-        rec = recommend(facts, method, min_tier, split(sectors), region, split(standards), year)
-        _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"])
+        funnel: dict[str, int] = {}
+        rec = recommend(facts, method, min_tier, split(sectors), region, split(standards), year, funnel=funnel)
+        _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单")
+        if not rec.height:
+            _explain_empty(funnel, min_tier)
+
+
+def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:
+    """Why a recommendation list is empty: the firms left after each filter, and the way out
+    when every scored firm is in a cohort too small for lists."""
+    steps = {"scored": "已评分 scored", "tier": f"榜单 ≥ {min_tier} tier", "region": "地区 region", "sectors": "领域 sectors", "standards": "标准 standards"}
+    left = " → ".join(f"{label} {funnel[key]}" for key, label in steps.items() if key in funnel)
+    console.print(f"[yellow]没有企业符合条件 / no firm meets the filters[/]: {left}", highlight=False)
+    if funnel.get("scored") and funnel.get("tier") == 0 and funnel.get("small_cohort"):
+        console.print(
+            f"其中 {funnel['small_cohort']} 家所在比较组过小、未分榜；用 --min-tier none 可列出 / "
+            f"{funnel['small_cohort']} scored firms are in cohorts too small for lists; --min-tier none lists them",
+            highlight=False,
+        )
 
 
 def print_record(rec: dict) -> None:

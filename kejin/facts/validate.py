@@ -43,7 +43,7 @@ def _parse_number(col: str, percent: bool) -> pl.Expr:
     return value
 
 
-def _sector_lookup() -> dict[str, str]:
+def sector_lookup() -> dict[str, str]:
     n = schema.norms()
     table = {code: code for code in n.frontier_sectors}
     for code, label in n.frontier_sector_labels.items():
@@ -90,7 +90,7 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
             items = pl.col(name)
         else:
             items = _clean(name).str.replace_all(r"[；,，、]", ";").str.split(";")
-        lookup = _sector_lookup()
+        lookup = sector_lookup()
         return items.list.eval(
             pl.element().str.strip_chars().str.to_lowercase().replace_strict(lookup, default="\x00" + pl.element())
         ).list.eval(pl.element().filter(pl.element() != "\x00"))
