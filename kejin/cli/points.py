@@ -208,15 +208,20 @@ def register(app: typer.Typer) -> None:
     def record_cmd(
         uscc: str = typer.Option(..., "--uscc", help="统一社会信用代码 / USCC"),
         input: Path = typer.Option(..., "--input", "-i", help="事实数据（全部企业，供比较组）/ facts (all firms, for cohorts)"),
-        patents: Optional[Path] = typer.Option(None, "--patents", help="专利清单 CSV/XLSX / patent list"),
+        patents: Optional[Path] = typer.Option(None, "--patents", help="专利清单 CSV/XLSX/Parquet / patent list (CSV, XLSX or Parquet)"),
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         fmt: RecordFormat = typer.Option(RecordFormat.table, "--format"),
         output: Optional[Path] = typer.Option(None, "--output", "-o"),
     ) -> None:
-        from kejin.facts import load_facts
-        from kejin.points.patents import load_patents
+        from kejin.errors import InputError, Problem
+        from kejin.facts import codes, load_facts
         from kejin.points.credit_record import record
+        from kejin.points.patents import load_patents
 
+        why = codes.uscc_problem(uscc.strip())
+        if why:  # say what is wrong with the code rather than that no firm has it
+            raise InputError(Problem(why[0], f"--uscc 统一社会信用代码{why[1]}", f"--uscc: USCC {why[2]}", field="uscc", value=uscc))
+        uscc = uscc.strip()
         facts = load_facts(input)
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
         if fmt == RecordFormat.json:
@@ -271,15 +276,17 @@ def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:
 
 
 def print_record(rec: dict) -> None:
+    from kejin.points.engine import STATUS
+
     console.print(f"[bold]技术侧信用记录 / Technology-side credit record[/]: {rec['name']} ({rec['uscc']})", highlight=False)
     console.print(f"方法 method {rec['method']}@{rec['method_version']} · sha256 {rec['method_sha256'][:16]}… · input digest {str(rec['input_digest'])[:16]}…", highlight=False)
     tiers = rec["tiers"]
     print_table(
         "积分与名次轨迹 / points and rank trajectory (研发：万元 / R&D in 10k yuan)",
-        ["年度 year", "阶段 stage", "积分 points", "百分位 pct", "名次 rank", "榜单 tier", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
+        ["年度 year", "阶段 stage", "积分 points", "状态 status", "百分位 pct", "名次 rank", "榜单 tier", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
         [
             (
-                y["year"], y["stage"], f"{y['points']:.2f}" if y["points"] is not None else "—", y["percentile"],
+                y["year"], y["stage"], f"{y['points']:.2f}" if y["points"] is not None else "—", STATUS.get(y["status"] or "", ("不在方法范围内", "outside the method's scope"))[0], y["percentile"],
                 f"{y['rank']}/{y['cohort_size']}" if y["rank"] else "—",
                 tiers.get(y["tier"] or "", {}).get("zh", "—"), f"{y['rd_expense'] / 1e4:,.1f}" if y["rd_expense"] is not None else "—",
                 f"{y['ip_stock']['ip_class1']} ({y['ip_flow']['ip_class1'] if y['ip_flow']['ip_class1'] is not None else '—'})",
@@ -288,8 +295,11 @@ def print_record(rec: dict) -> None:
             for y in rec["years"]
         ],
     )
+    if all(y["status"] is None for y in rec["years"]):
+        console.print(f"[yellow]该企业不在方法 {rec['method']} 的范围内（地区或领域），未评分 / the firm is outside the scope of method {rec['method']} (region or sectors): not scored[/]", highlight=False)
     for y in rec["years"]:
-        console.print(f"{y['year']} 符合标准 standards met: {', '.join(y['standards_met']) or '—'}", highlight=False)
+        unusable = f" · 无法使用 unusable: {y['unusable']}" if y.get("unusable") else ""
+        console.print(f"{y['year']} 符合标准 standards met: {', '.join(y['standards_met']) or '—'}{unusable}", highlight=False)
     last = rec["years"][-1]
     console.print(f"最新加分项 raised: {last['raised'] or '—'} · 减分项 lowered: {last['lowered'] or '—'} · 无法使用 unusable: {last['unusable'] or '—'}", highlight=False)
     rd = rec["rd_continuity"]

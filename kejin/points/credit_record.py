@@ -5,7 +5,8 @@
 - R&D continuity — the "time bill": years of unbroken R&D up to the latest year, cumulative R&D;
 - IP stock and flow (Class I / Class II / invention patents in main business, change on the
   previous year);
-- with a patent list: the technology path (``patents.tech_path``).
+- with a patent list: the firm's patents themselves (``patent_list``: id, type, IPC, application
+  and grant dates) and the technology path (``patents.tech_path``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import polars as pl
 from kejin.errors import NotFoundError, Problem
 from kejin.points.engine import as_method, group_column, score
 from kejin.points.methods import Method
-from kejin.points.patents import clean_patents, tech_path
+from kejin.points.patents import COLUMNS as PATENT_COLUMNS
+from kejin.points.patents import clean_patents, patent_list, tech_path
 
 
 def standards_met(facts: pl.DataFrame, spec: str = "all") -> dict[int, dict[str, str]]:
@@ -118,12 +120,14 @@ def record(facts: pl.DataFrame, uscc: str, patents: pl.DataFrame | None = None, 
         "years": years,
         "rd_continuity": rd_continuity(rows),
         "tech_path": None,
+        "patent_list": None,  # a list (possibly empty) when a patent list was supplied
     }
     if patents is not None:
         p = patents
-        if "application_date" not in p.columns or p.schema.get("application_date") != pl.Date or "ipc_subclass" not in p.columns:
-            p = clean_patents(p)
+        if not set(PATENT_COLUMNS) <= set(p.columns) or p.schema["application_date"] != pl.Date or p.schema["grant_date"] != pl.Date:
+            p = clean_patents(p)  # not yet through load_patents / clean_patents: name, type and check it
         if "uscc" in p.columns:
             p = p.filter(pl.col("uscc") == uscc)
         out["tech_path"] = tech_path(p) if p.height else None
+        out["patent_list"] = patent_list(p)
     return out

@@ -99,6 +99,7 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
     """Scope and lag the facts; ``digest_in_background`` hashes the input in a worker thread."""
     cols = method.input_columns()
     frame = facts
+    _check_types(frame, cols)
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         frame = frame.with_columns([pl.lit(None, dtype=schema.field(c).dtype).alias(c) for c in missing])
@@ -118,6 +119,20 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
     frame, runs = _firm_grouped(frame)
     digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs) if digest_in_background else _input_digest(frame, cols, runs)
     return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)
+
+
+def _check_types(frame: pl.DataFrame, cols: list[str]) -> None:
+    """Facts handed to the API untyped (a CSV read as it is, say) are refused by name: the engine
+    expects the types of the data norms, which ``load_facts`` gives after checking every value."""
+    for c in cols:
+        expected = schema.field(c).dtype
+        if c in frame.columns and frame.schema[c] != expected:
+            raise InputError(Problem(
+                "points.facts_type",
+                f"事实表列 {c} 的类型为 {frame.schema[c]}，应为 {expected}：请先用 kejin.facts.load_facts 读取并校验",
+                f"facts column {c} has type {frame.schema[c]}, expected {expected}: read and check the facts with kejin.facts.load_facts first",
+                field=c,
+            ))
 
 
 def _firm_grouped(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]:

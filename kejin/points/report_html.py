@@ -101,6 +101,23 @@ def heatmap(title: str, years: list[int], classes: list[str], counts: dict[tuple
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{escape(title)}">{"".join(parts)}</svg>'
 
 
+TYPE_LABELS = {"invention": "发明 invention", "utility": "实用新型 utility model", "design": "外观设计 design"}
+
+
+def patent_table(patents: list[dict[str, Any]]) -> str:
+    """The firm's patents themselves, one row each (every cell escaped)."""
+    cell = lambda v: escape("—" if v is None or v == "" else str(v))  # noqa: E731
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in (p["patent_id"], TYPE_LABELS.get(p["type"], p["type"]), p["ipc"], p["application_date"], p["grant_date"])) + "</tr>"
+        for p in patents
+    )
+    return (
+        f"<h3>专利清单（{len(patents)} 件）/ Patent list ({len(patents)})</h3>"
+        "<table><tr><th>专利号 patent id</th><th>类型 type</th><th>IPC 分类号 IPC class</th><th>申请日 application date</th><th>授权日 grant date</th></tr>"
+        + rows + "</table>"
+    )
+
+
 def render(rec: dict[str, Any]) -> str:
     years = rec["years"]
     labels = [y["year"] for y in years]
@@ -137,6 +154,11 @@ def render(rec: dict[str, Any]) -> str:
             f'<td>{y["shift_from_before"] if y["shift_from_before"] is not None else "—"}</td><td>{escape(", ".join(y["new_classes"])) or "—"}</td></tr>'
             for y in tp["years"]) + "</table>"
         path_html += f'<p>专利 patents {tp["patents"]}，授权 granted {tp["granted"]}，主要小类 main class {escape(str(tp["main_class"]))}，总体集中度 overall HHI {tp["hhi"]}</p>'
+    plist = rec.get("patent_list")
+    if plist:
+        path_html += patent_table(plist)
+    elif plist is not None and not tp:
+        path_html = "<p>专利清单中没有该企业的专利 / the patent list has no patents of this firm</p>"
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>技术侧信用记录 / Technology-side credit record — {escape(str(rec["name"]))}</title>
 <style>body{{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:24px;color:#111}}table{{border-collapse:collapse;margin:8px 0}}

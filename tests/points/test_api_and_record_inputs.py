@@ -1,0 +1,56 @@
+"""Inputs the scoring API and `kejin record` refuse by name: untyped facts, a USCC with a wrong
+check character; and a record that says why a firm has no points."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from kejin.errors import InputError
+from kejin.facts.synth import synth_facts
+from kejin.points import score
+
+
+@pytest.fixture(scope="module")
+def facts() -> pl.DataFrame:
+    return synth_facts(200, seed=9)
+
+
+def test_untyped_facts_are_refused_naming_the_column(facts):
+    untyped = facts.with_columns(pl.col("year").cast(pl.String))
+    with pytest.raises(InputError) as err:
+        score(untyped)
+    problem = err.value.problems[0]
+    assert problem.code == "points.facts_type" and problem.field == "year" and "load_facts" in problem.en
+
+
+def _cli(*args: str):
+    import kejin.cli as cli
+
+    cli._mount()
+    return CliRunner().invoke(cli.app, list(args), env={"COLUMNS": "200"})
+
+
+def test_record_names_a_wrong_check_character(tmp_path, facts):
+    path = tmp_path / "f.csv"
+    facts.with_columns(pl.col("frontier_sectors").list.join(";")).write_csv(path)
+    code = facts["uscc"][0]
+    wrong = code[:-1] + ("X" if code[-1] != "X" else "Y")
+    error = _cli("record", "--uscc", wrong, "--input", str(path)).exception
+    assert isinstance(error, InputError)
+    problem = error.problems[0]
+    assert problem.code == "uscc.check" and problem.field == "uscc" and "check character" in problem.en
+
+
+def test_record_of_a_firm_outside_the_scope_says_so(tmp_path, facts):
+    path = tmp_path / "f.csv"
+    facts.with_columns(pl.col("frontier_sectors").list.join(";")).write_csv(path)
+    from kejin.points.methods import resolve
+
+    pilot = resolve("local-frontier-pilot")
+    inside = score(facts, pilot)["uscc"].unique()
+    outside = facts.filter(~pl.col("uscc").is_in(inside.implode()))["uscc"][0]
+    r = _cli("record", "--uscc", outside, "--input", str(path), "--method", "local-frontier-pilot")
+    assert r.exit_code == 0, r.output
+    assert "outside the scope" in " ".join(r.output.split())
