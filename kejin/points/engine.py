@@ -65,6 +65,7 @@ STATUS = {
     "small_cohort": ("已评分，比较组过小，不分榜", "scored; cohort below the minimum, no tier"),
     "insufficient_data": ("可用数据不足，未评分", "not scored: too much unusable data"),
     "stage_unknown": ("无法确定阶段，未评分", "not scored: stage unknown"),
+    "cohort_unknown": ("缺少比较组所需的行业或地区代码，未评分", "not scored: the industry or region code the cohort needs is blank"),
 }
 
 
@@ -188,7 +189,10 @@ def _factor(m: Method, blank_free: frozenset[str] = frozenset()) -> pl.Expr:
         factor = pl.lit(1.0)
     else:
         factor = pl.when(unusable_w <= 1e-9).then(pl.lit(1.0)).otherwise(None)
-    return pl.when(pl.col("stage").is_null()).then(None).otherwise(factor)
+    unplaced = pl.col("stage").is_null()
+    if (blank_key := _unplaced(m)) is not None:
+        unplaced = unplaced | blank_key
+    return pl.when(unplaced).then(None).otherwise(factor)
 
 
 def _points_columns(m: Method) -> list[pl.Expr]:
@@ -220,9 +224,19 @@ def _cohort_extra(m: Method) -> list[pl.Expr]:
     return extra
 
 
-def _status(min_size: int) -> pl.Expr:
+def _unplaced(m: Method) -> pl.Expr | None:
+    """True where a cohort key beyond year and stage (industry, region) is blank: such a firm has
+    no cohort to be compared in. None when the cohort has no such key."""
+    keys = cohort_keys(m)[2:]
+    return pl.any_horizontal([pl.col(k).is_null() for k in keys]) if keys else None
+
+
+def _status(m: Method, min_size: int) -> pl.Expr:
+    status = pl.when(pl.col("stage").is_null()).then(pl.lit("stage_unknown"))
+    if (unplaced := _unplaced(m)) is not None:
+        status = status.when(unplaced).then(pl.lit("cohort_unknown"))
     return (
-        pl.when(pl.col("stage").is_null()).then(pl.lit("stage_unknown"))
+        status
         .when(pl.col("points").is_null()).then(pl.lit("insufficient_data"))
         .when(pl.col("cohort_size") < min_size).then(pl.lit("small_cohort"))
         .otherwise(pl.lit("scored"))
@@ -321,7 +335,7 @@ def _finished(m: Method, ranked: pl.DataFrame, min_size: int, explain: bool, det
     explanations, in the published columns up to (not including) the row digest."""
     codes = explanation_codes(m, _contributions(m, ranked)) if explain else []
     lf = ranked.lazy().with_columns(tiers.tier_columns(m, pl.col("points"), min_size))
-    lf = lf.with_columns(_status(min_size), unusable_column(m, ranked), *codes)
+    lf = lf.with_columns(_status(m, min_size), unusable_column(m, ranked), *codes)
     if explain:
         lf = lf.with_columns(explanation_texts(m))
     alls = m.all_indicators()

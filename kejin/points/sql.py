@@ -195,7 +195,7 @@ def method_sql(m: Method, table: str = "facts") -> str:
   FROM raw
 ), pts AS (
   SELECT uscc, year, stage{"".join(f", {name}" for name, _ in extra)},
-    CASE WHEN stage IS NULL THEN NULL ELSE {factor} END AS factor,
+    CASE WHEN stage IS NULL{"".join(f" OR {name} IS NULL" for name, _ in extra)} THEN NULL ELSE {factor} END AS factor,
     {weighted} AS weighted,
     LEAST({bonus}, {m.bonus.cap!r}) AS bonus
   FROM scored

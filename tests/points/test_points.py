@@ -170,6 +170,28 @@ def test_duckdb_query_agrees_on_cohort_and_window_variants(tmp_path, old, new):
     _agree_with_duckdb(synth_facts(6_000, seed=9), method)
 
 
+def test_a_firm_without_the_industry_its_cohort_needs_is_not_scored(tmp_path):
+    """An industry cohort cannot place a firm whose industry code is blank: it is not ranked
+    among the other blank ones but left unscored, and says why; the DuckDB query agrees."""
+    method = load_method_file(_variant(tmp_path, "region_digits: 0, industry: none", "region_digits: 0, industry: section"))
+    facts = synth_facts(3_000, seed=4)
+    blank = facts["uscc"].unique(maintain_order=True).head(40)
+    facts = facts.with_columns(pl.when(pl.col("uscc").is_in(blank.implode())).then(None).otherwise(pl.col("industry_code")).alias("industry_code"))
+    res = score(facts, method)
+    unplaced = res.filter(pl.col("uscc").is_in(blank.implode()))
+    assert unplaced.height and (unplaced["status"] == "cohort_unknown").all()
+    assert unplaced["points"].null_count() == unplaced.height and unplaced["tier"].null_count() == unplaced.height
+    assert res.filter(~pl.col("uscc").is_in(blank.implode()))["points"].null_count() < res.height // 2
+    con = duckdb.connect()
+    con.register("facts", facts.to_arrow())
+    sql = pl.from_arrow(con.sql(method_sql(method)).to_arrow_table())
+    j = res.join(sql, on=["uscc", "year"], suffix="_sql")
+    assert j.height == res.height
+    assert (j["points"].is_null() == j["points_sql"].is_null()).all()
+    assert (j["points"] - j["points_sql"]).abs().max() < 1e-6
+    assert j["tier"].eq_missing(j["tier_sql"]).all()
+
+
 # ---------------------------------------------------------------- packs
 
 
