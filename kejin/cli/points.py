@@ -295,7 +295,7 @@ def print_record(rec: dict) -> None:
             for y in rec["years"]
         ],
     )
-    if all(y["status"] is None for y in rec["years"]):
+    if not rec["in_scope"]:
         console.print(f"[yellow]该企业不在方法 {rec['method']} 的范围内（地区或领域），未评分 / the firm is outside the scope of method {rec['method']} (region or sectors): not scored[/]", highlight=False)
     for y in rec["years"]:
         unusable = f" · 无法使用 unusable: {y['unusable']}" if y.get("unusable") else ""

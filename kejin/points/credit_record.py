@@ -116,6 +116,7 @@ def record(facts: pl.DataFrame, uscc: str, patents: pl.DataFrame | None = None, 
         "input_digest": scored["input_digest"][0] if scored.height else None,
         "tiers": {t.id: {"zh": t.name.zh, "en": t.name.en} for t in [*m.tiers.rules, *([m.tiers.otherwise] if m.tiers.otherwise else [])]},
         "groups": {g.id: {"zh": g.name.zh, "en": g.name.en} for g in m.groups},
+        "in_scope": bool(scored.height),  # false: the method's scope (region, sectors) leaves the firm out, so no points
         "points_trend": trend,
         "years": years,
         "rd_continuity": rd_continuity(rows),
