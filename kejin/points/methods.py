@@ -3,25 +3,35 @@
 A method is data (a YAML pack under ``kejin/packs/points/<id>/<version>.yaml``): indicators
 written in the rules expression language, groups, weights per stage, the stage rule, how raw
 values become indicator scores, caps, bonus indicators, cohorts and tier rules. A local pack
-names ``extends: <id>[@version]`` and adds indicators, changes weights, restricts the cohort.
-Every problem found on load names the pack file and the dotted key, in Chinese and English.
+names ``extends: <id>[@version]`` (or a pack file, a relative path taken from its own folder) and
+adds indicators, changes weights, restricts the cohort. Every indicator and every weight set it
+writes documents ``why`` (``weights_why`` for weight sets).
+
+Every problem found on load names the pack file that has it and the key as written in that file
+(``add_indicators[0].value`` in a local pack), once, with a Chinese sentence and the English one
+(pydantic's own detail only in English). Beyond the model: weights per stage, groups, the data
+norms' fields, derived cycles, clip order, an input for every indicator, and a true/false (or
+0/1) value for ``boolean`` normalisation, judged from the field types of the data norms.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kejin.errors import NotFoundError, PackError, Problem
 from kejin.facts import schema
 from kejin.i18n import Text
 from kejin.rules import expr as ex
-from kejin.rules.packfile import PackMeta, file_sha256, pack_error, read_yaml, validate
+from kejin.rules.packfile import PackMeta, dotted, file_sha256, pack_error, read_yaml
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "packs" / "points"
 KIND = "points-method"
@@ -151,6 +161,7 @@ class Method(_Strict):
     groups: list[Group]
     indicators: list[Indicator]
     weights: dict[str, dict[str, float]]
+    weights_why: dict[str, str] = {}  # the reason for each weight set (stage or "*")
     bonus: Bonus = Bonus()
     cohort: Cohort = Cohort()
     scope: Scope = Scope()
@@ -229,6 +240,7 @@ class _RawPack(_Strict):
     add_indicators: list[Indicator] = []
     remove_indicators: list[str] = []
     weights: dict[str, dict[str, float]] | None = None
+    weights_why: dict[str, str] = {}
     bonus: Bonus | None = None
     add_bonus: list[BonusIndicator] = []
     bonus_cap: float | None = None
@@ -282,6 +294,7 @@ def _merge(parent: Method, child: _RawPack, file: Path) -> dict[str, Any]:
             if stage != ALL_STAGES:
                 weights[stage].update(child.weights[ALL_STAGES])
     out["weights"] = weights
+    out["weights_why"] = {**base["weights_why"], **child.weights_why}
     bonus = out["bonus"]
     bonus["indicators"] = list(bonus["indicators"]) + [b.model_dump(mode="python", by_alias=True) for b in child.add_bonus]
     if child.bonus_cap is not None:
@@ -289,37 +302,350 @@ def _merge(parent: Method, child: _RawPack, file: Path) -> dict[str, Any]:
     return out
 
 
-def load_method_file(path: Path | str) -> Method:
-    path = Path(path)
-    data = _split(read_yaml(path), path)
-    data["meta"] = validate(PackMeta, data["meta"], path)
-    raw = validate(_RawPack, data, path)
-    own_sha = file_sha256(path)
-    if raw.extends:
-        parent = resolve(raw.extends)
-        if parent.id == raw.meta.id:
-            raise pack_error(path, "extends", "方法不能继承自身", "a method cannot extend itself", raw.extends)
-        merged = _merge(parent, raw, path)
-        sha = hashlib.sha256(f"kejin-method-v1\n{parent.sha256}\n{own_sha}\n".encode()).hexdigest()
-        files = [*parent.files, str(path)]
-    else:
-        missing = [k for k in ("stages", "groups", "indicators", "weights", "tiers") if getattr(raw, k) is None]
-        if missing:
-            raise pack_error(path, missing[0], f"缺少必需的键 {missing[0]}", f"missing required key {missing[0]}")
-        merged = raw.model_dump(mode="python", by_alias=True, exclude={"meta", "extends", "add_indicators", "remove_indicators", "add_bonus", "bonus_cap"}, exclude_none=True)
-        sha, files = own_sha, [str(path)]
-    merged = {**merged, "meta": raw.meta.model_dump(mode="python", by_alias=True), "extends": raw.extends, "file": str(path), "sha256": sha, "files": files}
-    method = validate(Method, merged, path)
-    check_method(method, path)
-    return method
+# ---------------------------------------------------------------- messages
 
 
-def check_method(m: Method, file: Path | str) -> None:
-    """Cross-field checks: groups, weights per stage, inputs, expressions, cycles."""
+_ZH_MESSAGES = {
+    "missing": "缺少必需的键",
+    "extra_forbidden": "不认识的键（此处不允许该键，是否拼写错误？）",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须大于或等于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须小于或等于 {le}",
+    "string_pattern_mismatch": "格式不符合要求（须匹配 {pattern}）",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+    "model_attributes_type": "应为映射（键: 值）",
+    "list_type": "应为列表",
+    "tuple_type": "应为列表",
+    "too_short": "列表元素太少",
+    "too_long": "列表元素太多",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+}
+
+# list keys whose entries have an ``id``: how an entry is named in a message
+_ENTRY_LABELS = {
+    "indicators": ("指标", "indicator"),
+    "add_indicators": ("指标", "indicator"),
+    "add_bonus": ("加分指标", "bonus indicator"),
+    "stages": ("阶段", "stage"),
+    "groups": ("指标组", "group"),
+    "rules": ("榜单", "tier rule"),
+}
+
+
+def _zh_en(err: Any) -> tuple[str, str]:
+    """A pydantic error as a Chinese sentence and the English detail (pydantic's own words stay
+    in the English half)."""
+    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    if kind == "value_error":  # our model validators write "English / 中文"
+        text = str(ctx.get("error", msg))
+        en, sep, zh = text.rpartition(" / ")
+        return (zh, f"invalid pack content: {en}") if sep else ("内容不符合要求（详见英文说明）", f"invalid pack content: {text}")
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+        return f"取值不在允许范围内，可选：{expected}", f"invalid pack content: {msg}"
+    zh = _ZH_MESSAGES.get(kind, "内容无效（详见英文说明）")
+    try:
+        zh = zh.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        pass
+    return zh, f"invalid pack content: {msg}"
+
+
+def _entry_label(data: Any, loc: tuple[Any, ...]) -> tuple[str, str] | None:
+    """The innermost list entry with an ``id`` on the path ``loc`` ("indicator ip_class1")."""
+    node, label, parents = data, None, []
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+            name = parents[-1] if parents else None
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and name in _ENTRY_LABELS:
+                zh, en = ("加分指标", "bonus indicator") if parents[-2:] == ["bonus", "indicators"] else _ENTRY_LABELS[name]
+                label = (f"{zh} {item['id']}", f"{en} {item['id']}")
+            node = item
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+        parents.append(part)
+    return label
+
+
+Locate = Callable[[tuple[Any, ...]], tuple[str, str]]  # a pydantic location → (file, key)
+
+
+def _validate(model: type[Any], data: Any, file: Path | str, locate: Locate | None = None) -> Any:
+    """Validate with ``model``; every error becomes a Problem naming the file and the key (as
+    ``locate`` maps it), with a Chinese sentence and, for a list entry, its id."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where_file, key = locate(loc) if locate else (str(file), dotted(loc))
+            zh, en = _zh_en(err)
+            label = _entry_label(data, loc)
+            if label:
+                zh, en = f"{label[0]}：{zh}", f"{label[1]}: {en}"
+            value = err.get("input")
+            problems.append(Problem("pack.invalid", zh, en, file=where_file, key=key or None, value=None if isinstance(value, (dict, list, BaseModel)) else value))
+        raise PackError(_unique(problems)) from None
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for p in problems:
+        k = (p.code, p.file, p.key, p.zh, p.en, repr(p.value))
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------- value types (boolean normalisation)
+
+_FIELD_KINDS = {"bool": "bool", "int": "number", "amount": "number", "ratio": "number", "text": "text", "enum": "text", "date": "date", "list": "list"}
+_KIND_WORDS = {"number": ("数值", "a number"), "text": ("文本", "text"), "date": ("日期", "a date"), "list": ("列表", "a list")}
+_FIELD_TYPE_WORDS = {"int": ("整数", "an integer"), "amount": ("金额", "an amount"), "ratio": ("比率", "a ratio"), "text": ("文本", "a text"),
+                     "enum": ("枚举", "an enumeration"), "date": ("日期", "a date"), "list": ("列表", "a list")}
+
+
+def _join(kinds: list[str]) -> str:
+    if "unknown" in kinds:
+        return "unknown"
+    if all(k == "bool" for k in kinds):
+        return "bool"
+    if all(k in ("bool", "flag") for k in kinds):
+        return "flag"
+    if all(k in ("bool", "flag", "number") for k in kinds):
+        return "number"
+    return next(k for k in kinds if k not in ("bool", "flag", "number"))
+
+
+def value_kind(source: str, derived: dict[str, str] | None = None) -> str:
+    """What an expression yields, from the field types of the data norms: ``bool`` (true/false),
+    ``flag`` (a number that can only be 0 or 1, e.g. ``where(cond, 1, 0)``), ``number``, ``text``,
+    ``date``, ``list`` or ``unknown`` (a field outside the norms, a derived cycle)."""
+    derived = derived or {}
+    types = {f.name: f.type for f in schema.fields()}
+
+    def kind(node: ast.expr, stack: tuple[str, ...]) -> str:
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool):
+                return "bool"
+            if isinstance(v, (int, float)):
+                return "flag" if v in (0, 1) else "number"
+            return "text"
+        if isinstance(node, ast.Name):
+            if node.id in ("true", "false"):
+                return "bool"
+            if node.id in derived:
+                return "unknown" if node.id in stack else kind(ex.parse(derived[node.id]), stack + (node.id,))
+            return _FIELD_KINDS.get(types.get(node.id, ""), "unknown")
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return "bool"
+        if isinstance(node, ast.UnaryOp):
+            inner = kind(node.operand, stack)
+            if inner == "unknown" or isinstance(node.op, ast.UAdd):
+                return inner
+            if isinstance(node.op, ast.Not):
+                return "bool" if inner in ("bool", "flag") else inner
+            return "number" if inner in ("bool", "flag", "number") else inner
+        if isinstance(node, ast.BinOp):
+            a, b = kind(node.left, stack), kind(node.right, stack)
+            if "unknown" in (a, b):
+                return "unknown"
+            if isinstance(node.op, ast.Mult) and a in ("bool", "flag") and b in ("bool", "flag"):
+                return "flag"
+            return _join([a, b, "number"])
+        if isinstance(node, ast.Call):
+            fn, args = node.func.id, node.args  # type: ignore[attr-defined]
+            if fn == "lag" and args:
+                return kind(args[0], stack)
+            if fn in ("is_known", "has_sector"):
+                return "bool"
+            if fn in ("sum_years", "sum_years_actual", "years_present", "age_years"):
+                return "number"
+            if fn == "abs" and args:
+                inner = kind(args[0], stack)
+                return "flag" if inner in ("bool", "flag") else inner
+            if fn == "where" and len(args) == 3:
+                return _join([kind(args[1], stack), kind(args[2], stack)])
+            if fn in ("coalesce", "max", "min") and args:
+                return _join([kind(a, stack) for a in args])
+        return "unknown"
+
+    try:
+        return kind(ex.parse(source), ())
+    except ex.ExprError:
+        return "unknown"
+
+
+def _kind_words(source: str, kind: str) -> tuple[str, str]:
+    zh, en = _KIND_WORDS.get(kind, ("非真假值", "not true/false"))
+    name = str(source).strip()
+    if name in schema.field_names():
+        fz, fe = _FIELD_TYPE_WORDS.get(schema.field(name).type, (zh, en))
+        return f"{zh}（{name} 在数据规范中是{fz}字段）", f"{en} ({name} is {fe} field of the data norms)"
+    return zh, en
+
+
+# ---------------------------------------------------------------- checks of one file, loading
+
+Origins = dict[str, tuple[str, str]]  # "indicators.<id>" / "bonus.indicators.<id>" → (file, key prefix in that file)
+
+_STATE = threading.local()  # .loading: pack files this thread is loading (innermost last): an extends cycle shows up here
+
+
+def _loading() -> list[str]:
+    if not hasattr(_STATE, "loading"):
+        _STATE.loading = []
+    return _STATE.loading
+
+
+def _own_indicators(raw: _RawPack) -> list[tuple[str, Indicator, str]]:
+    """The indicators this file writes: (merged prefix, indicator, key prefix as in the file)."""
+    out = [(f"indicators.{i.id}", i, f"indicators.{i.id}") for i in raw.indicators or []]
+    out += [(f"indicators.{i.id}", i, f"add_indicators[{j}]") for j, i in enumerate(raw.add_indicators)]
+    out += [(f"bonus.indicators.{i.id}", i, f"bonus.indicators.{i.id}") for i in (raw.bonus.indicators if raw.bonus else [])]
+    out += [(f"bonus.indicators.{i.id}", i, f"add_bonus[{j}]") for j, i in enumerate(raw.add_bonus)]
+    return out
+
+
+def _check_file(raw: _RawPack, path: Path) -> list[Problem]:
+    """Checks of what one file writes, named by its own keys: clip order, a ``why`` for every
+    indicator it defines and for every weight set it writes."""
     problems: list[Problem] = []
 
     def bad(key: str, zh: str, en: str, value: Any = None) -> None:
+        problems.append(Problem("pack.invalid", zh, en, file=str(path), key=key, value=value))
+
+    for _, ind, at in _own_indicators(raw):
+        if ind.clip is not None:
+            lo, hi = ind.clip
+            if lo is not None and hi is not None and lo > hi:
+                bad(f"{at}.clip", f"指标 {ind.id} 的 clip 下限 {lo:g} 大于上限 {hi:g}：应写成 [下限, 上限]",
+                    f"indicator {ind.id}: clip lower end {lo:g} is above the upper end {hi:g}; write [lower, upper]", list(ind.clip))
+        if not ind.why.strip():
+            bad(f"{at}.why", f"指标 {ind.id} 缺少 why：每个指标都须说明设置理由（及其权重的理由）",
+                f"indicator {ind.id} has no why: every indicator documents the reason for it and its weight")
+    written = raw.weights or {}
+    for stage in written:
+        if not raw.weights_why.get(stage, "").strip():
+            bad(f"weights_why.{stage}", f"权重组 {stage} 缺少理由：在 weights_why.{stage} 写明这组权重（或其改动）的理由",
+                f"weight set {stage} has no reason: write why these weights (or changes) are chosen under weights_why.{stage}")
+    for stage in raw.weights_why:
+        if stage not in written:
+            bad(f"weights_why.{stage}", f"本文件的 weights 中没有权重组 {stage}，无从说明理由",
+                f"this file's weights have no weight set {stage} for this reason to explain", stage)
+    return problems
+
+
+def _parent(spec: str, path: Path) -> Method:
+    """The method a local pack extends; a relative file path is taken from the pack's folder.
+    Any problem names the local pack file and its ``extends`` key."""
+    target = spec
+    if spec.endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+        target = str(path.parent / spec)
+    if spec.endswith((".yaml", ".yml")):
+        resolved, loading = str(Path(target).resolve()), _loading()
+        if resolved in loading:
+            chain = " → ".join([*loading[loading.index(resolved):], resolved])
+            raise pack_error(path, "extends", f"继承形成循环：{chain}", f"extends forms a cycle: {chain}", spec)
+        if not Path(target).exists():
+            raise pack_error(path, "extends", f"找不到上级方法文件 {target}（相对路径从本文件所在目录算起）",
+                             f"parent method file {target} not found (a relative path is taken from this pack's folder)", spec)
+    try:
+        return resolve(target)
+    except NotFoundError as exc:
+        first = exc.problems[0]
+        raise PackError(Problem("pack.invalid", f"extends 指向的上级方法无法找到：{first.zh}", f"the parent method named by extends cannot be found: {first.en}",
+                                file=str(path), key="extends", value=spec)) from None
+    except PackError as exc:
+        head = Problem("pack.invalid", "extends 指向的上级方法无效（问题见下）", "the parent method named by extends is invalid (problems below)",
+                       file=str(path), key="extends", value=spec)
+        raise PackError([head, *exc.problems]) from None
+
+
+def load_method_file(path: Path | str) -> Method:
+    path = Path(path)
+    data = _split(read_yaml(path), path)
+    data["meta"] = _validate(PackMeta, data["meta"], path)
+    raw = _validate(_RawPack, data, path)
+    own_sha = file_sha256(path)
+    problems = _check_file(raw, path)
+    origins: Origins = {merged: (str(path), at) for merged, _, at in _own_indicators(raw)}
+    loading = _loading()
+    loading.append(str(path.resolve()))
+    try:
+        if raw.extends:
+            parent = _parent(raw.extends, path)
+            if parent.id == raw.meta.id:
+                raise pack_error(path, "extends", "方法不能继承自身", "a method cannot extend itself", raw.extends)
+            merged = _merge(parent, raw, path)
+            sha = hashlib.sha256(f"kejin-method-v1\n{parent.sha256}\n{own_sha}\n".encode()).hexdigest()
+            files = [*parent.files, str(path)]
+        else:
+            missing = [k for k in ("stages", "groups", "indicators", "weights", "tiers") if getattr(raw, k) is None]
+            if missing:
+                raise pack_error(path, missing[0], f"缺少必需的键 {missing[0]}", f"missing required key {missing[0]}")
+            merged = raw.model_dump(mode="python", by_alias=True, exclude={"meta", "extends", "add_indicators", "remove_indicators", "add_bonus", "bonus_cap"}, exclude_none=True)
+            sha, files = own_sha, [str(path)]
+        merged = {**merged, "meta": raw.meta.model_dump(mode="python", by_alias=True), "extends": raw.extends, "file": str(path), "sha256": sha, "files": files}
+
+        def locate(loc: tuple[Any, ...]) -> tuple[str, str]:
+            # a merged position (indicators[19].clip) → the file and key that wrote it
+            for head, prefix in ((("indicators",), "indicators"), (("bonus", "indicators"), "bonus.indicators")):
+                n = len(head)
+                if tuple(loc[:n]) == head and len(loc) > n and isinstance(loc[n], int):
+                    items = merged["indicators"] if n == 1 else merged.get("bonus", {}).get("indicators", [])
+                    if loc[n] < len(items) and isinstance(items[loc[n]], dict):
+                        f, at = origins.get(f"{prefix}.{items[loc[n]].get('id')}", (str(path), f"{prefix}.{items[loc[n]].get('id')}"))
+                        return f, dotted((at, *loc[n + 1:])) if loc[n + 1:] else at
+            return str(path), dotted(loc)
+
+        method = _validate(Method, merged, path, locate)
+        check_method(method, path, origins)
+    except PackError as exc:
+        raise PackError(_unique([*problems, *exc.problems])) from None
+    finally:
+        loading.pop()
+    if problems:
+        raise PackError(_unique(problems))
+    return method
+
+
+def check_method(m: Method, file: Path | str, origins: Origins | None = None) -> None:
+    """Cross-field checks: groups, weights per stage, inputs, expressions, cycles, the value type
+    a boolean normalisation needs. ``origins`` names, per indicator, the file and key that wrote
+    it (a local pack's ``add_indicators[0]``); by default the merged key in ``file``."""
+    problems: list[Problem] = []
+    origins = origins or {}
+
+    def bad(key: str, zh: str, en: str, value: Any = None) -> None:
         problems.append(Problem("pack.invalid", zh, en, file=str(file), key=key, value=value))
+
+    def at(merged: str, suffix: str) -> tuple[str, str]:
+        f, prefix = origins.get(merged, (str(file), merged))
+        return f, f"{prefix}.{suffix}"
+
+    def ibad(merged: str, suffix: str, zh: str, en: str, value: Any = None) -> None:
+        f, key = at(merged, suffix)
+        problems.append(Problem("pack.invalid", zh, en, file=f, key=key, value=value))
 
     group_ids = {g.id for g in m.groups}
     ids = [i.id for i in m.all_indicators()]
@@ -327,7 +653,7 @@ def check_method(m: Method, file: Path | str) -> None:
         bad(f"indicators.{dup}", f"指标 id 重复：{dup}", f"duplicate indicator id: {dup}", dup)
     for i in m.indicators:
         if i.group not in group_ids:
-            bad(f"indicators.{i.id}.group", f"未定义的指标组 {i.group}", f"undefined group {i.group}", i.group)
+            ibad(f"indicators.{i.id}", "group", f"指标 {i.id}：未定义的指标组 {i.group}", f"indicator {i.id}: undefined group {i.group}", i.group)
     stage_ids = m.stage_ids
     if len(set(stage_ids)) != len(stage_ids):
         bad("stages", "阶段 id 重复", "duplicate stage ids")
@@ -358,18 +684,42 @@ def check_method(m: Method, file: Path | str) -> None:
             ex.uses(name, m.derived)
         except ex.ExprError as exc:
             bad(f"derived.{name}", exc.zh, exc.en)
+    indicators = {f"indicators.{i.id}": i for i in m.indicators} | {f"bonus.indicators.{i.id}": i for i in m.bonus.indicators}
     for key, src in m.expressions().items():
+        merged = key.removesuffix(".value")
+        ind = indicators.get(merged) if key.endswith(".value") else None
+
+        def report(zh: str, en: str, value: Any = src) -> None:
+            if ind is None:
+                bad(key, zh, en, value)
+            else:
+                ibad(merged, "value", f"指标 {ind.id}：{zh}", f"indicator {ind.id}: {en}", value)
+
         try:
             used = ex.uses(src, m.derived)
             ex.Compiler(m.derived).compile(src)
         except ex.ExprError as exc:
-            bad(key, exc.zh, exc.en, src)
+            report(exc.zh, exc.en)
             continue
-        for u in sorted(used, key=lambda u: (u.name, u.lag)):
-            if u.name not in known_fields:
-                bad(key, f"表达式引用了数据规范中不存在的字段 {u.name}", f"expression refers to a field {u.name} that is not in the data norms", src)
+        for name in sorted({u.name for u in used}):
+            if name not in known_fields:
+                report(f"表达式引用了数据规范中不存在的字段 {name}", f"expression refers to a field {name} that is not in the data norms")
+        if ind is None:
+            continue
+        if not used:
+            report("取值不读取任何数据字段（是常数）：每个指标都须有输入", "its value reads no fact field (a constant): every indicator needs an input")
+        if ind.normalise.method == "boolean":
+            kind = value_kind(src, m.derived)
+            if kind not in ("bool", "flag", "unknown"):
+                kz, ke = _kind_words(src, kind)
+                ibad(merged, "normalise.method",
+                     f"指标 {ind.id} 用 boolean 归一化，但取值“{src}”是{kz}，不是真/假：任何正数都得 1 分。"
+                     "请写成条件（如 … >= 1）或 0/1 值（where(条件, 1, 0)），或改用 tiers / log",
+                     f"indicator {ind.id} uses boolean normalisation but its value '{src}' is {ke}, not true/false: "
+                     "every positive value would score 1. Write a condition (e.g. … >= 1) or a 0/1 value (where(cond, 1, 0)), or use tiers / log",
+                     "boolean")
     if problems:
-        raise PackError(problems)
+        raise PackError(_unique(problems))
 
 
 # ---------------------------------------------------------------- registry
