@@ -171,14 +171,12 @@ def register(app: typer.Typer) -> None:
         cap: Optional[str] = typer.Option(None, "--cap", help="每家上限（元）/ per-firm cap (yuan)"),
         floor: Optional[str] = typer.Option(None, "--floor", help="每家下限（元）/ per-firm floor (yuan)"),
         year: Optional[int] = typer.Option(None, "--year"),
-        min_tier: Optional[str] = typer.Option(None, "--min-tier", help="最低榜单 / lowest eligible tier"),
+        min_tier: Optional[str] = typer.Option(None, "--min-tier", help="最低榜单 lead|race|strive|none / lowest eligible tier"),
         fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
         output: Optional[Path] = typer.Option(None, "--output", "-o"),
     ) -> None:
         from kejin.points.allocate import allocate, fen_text
 
-        if rule not in ("proportional", "tiered", "capped"):
-            raise typer.BadParameter("--rule: proportional | tiered | capped")
         if results:
             from kejin.points.verify import read_results
 
@@ -196,13 +194,15 @@ def register(app: typer.Typer) -> None:
             (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
             return
         if fmt == OutputFormat.csv:
-            csv = a.table.with_columns().write_csv()
-            (output.write_text(csv, encoding="utf-8") if output else sys.stdout.write(csv))
+            _emit(a.table, "csv", output, "", [])
             return
         print_table(f"分配 / allocation — {rule}, 预算 budget {fen_text(a.budget_fen)} 元", ["uscc", "name", "points", "tier", "amount_yuan", "bound"], a.table.select([c for c in ("uscc", "name", "points", "tier", "amount_yuan", "bound") if c in a.table.columns]).head(50).rows())
-        console.print(f"合计 / total {fen_text(int(a.table['amount_fen'].sum()))} 元 = 预算 budget ✓ · {a.table.height} 家 firms · 规则 rule {rule} · 上限 cap {fen_text(a.parameters['cap_fen']) if a.parameters['cap_fen'] is not None else '—'} · 下限 floor {fen_text(a.parameters['floor_fen'])}")
+        cap = f"{fen_text(a.parameters['cap_fen'])} ({a.parameters['cap_basis']})" if a.parameters["cap_fen"] is not None else "—"
+        console.print(f"合计 / total {fen_text(int(a.table['amount_fen'].sum()))} 元 = 预算 budget ✓ · {a.table.height} 家 firms · 规则 rule {rule} · 上限 cap {cap} · 下限 floor {fen_text(a.parameters['floor_fen'])}", highlight=False)
+        for note in a.notes:
+            console.print(f"[yellow]注意 / note[/] {note['zh']} / {note['en']}", highlight=False)
         if output:
-            a.table.write_csv(output)
+            _emit(a.table, "csv", output, "", [])
 
     @app.command("record", help="技术侧信用记录 / a firm's technology-side credit record")
     def record_cmd(
