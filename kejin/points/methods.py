@@ -20,18 +20,18 @@ import ast
 import copy
 import hashlib
 import threading
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kejin.errors import NotFoundError, PackError, Problem
 from kejin.facts import schema
 from kejin.i18n import Text
 from kejin.rules import expr as ex
-from kejin.rules.packfile import PackMeta, dotted, file_sha256, pack_error, read_yaml
+from kejin.rules.pack_messages import unique
+from kejin.rules.packfile import PackMeta, dotted, file_sha256, pack_error, read_yaml, validate
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "packs" / "points"
 KIND = "points-method"
@@ -302,119 +302,6 @@ def _merge(parent: Method, child: _RawPack, file: Path) -> dict[str, Any]:
     return out
 
 
-# ---------------------------------------------------------------- messages
-
-
-_ZH_MESSAGES = {
-    "missing": "缺少必需的键",
-    "extra_forbidden": "不认识的键（此处不允许该键，是否拼写错误？）",
-    "greater_than": "须大于 {gt}",
-    "greater_than_equal": "须大于或等于 {ge}",
-    "less_than": "须小于 {lt}",
-    "less_than_equal": "须小于或等于 {le}",
-    "string_pattern_mismatch": "格式不符合要求（须匹配 {pattern}）",
-    "string_type": "应为文本",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "int_from_float": "应为整数",
-    "float_type": "应为数字",
-    "float_parsing": "应为数字",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "dict_type": "应为映射（键: 值）",
-    "model_type": "应为映射（键: 值）",
-    "model_attributes_type": "应为映射（键: 值）",
-    "list_type": "应为列表",
-    "tuple_type": "应为列表",
-    "too_short": "列表元素太少",
-    "too_long": "列表元素太多",
-    "date_type": "应为日期（YYYY-MM-DD）",
-    "date_parsing": "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-}
-
-# list keys whose entries have an ``id``: how an entry is named in a message
-_ENTRY_LABELS = {
-    "indicators": ("指标", "indicator"),
-    "add_indicators": ("指标", "indicator"),
-    "add_bonus": ("加分指标", "bonus indicator"),
-    "stages": ("阶段", "stage"),
-    "groups": ("指标组", "group"),
-    "rules": ("榜单", "tier rule"),
-}
-
-
-def _zh_en(err: Any) -> tuple[str, str]:
-    """A pydantic error as a Chinese sentence and the English detail (pydantic's own words stay
-    in the English half)."""
-    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
-    if kind == "value_error":  # our model validators write "English / 中文"
-        text = str(ctx.get("error", msg))
-        en, sep, zh = text.rpartition(" / ")
-        return (zh, f"invalid pack content: {en}") if sep else ("内容不符合要求（详见英文说明）", f"invalid pack content: {text}")
-    if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
-        return f"取值不在允许范围内，可选：{expected}", f"invalid pack content: {msg}"
-    zh = _ZH_MESSAGES.get(kind, "内容无效（详见英文说明）")
-    try:
-        zh = zh.format(**ctx)
-    except (KeyError, IndexError, ValueError):
-        pass
-    return zh, f"invalid pack content: {msg}"
-
-
-def _entry_label(data: Any, loc: tuple[Any, ...]) -> tuple[str, str] | None:
-    """The innermost list entry with an ``id`` on the path ``loc`` ("indicator ip_class1")."""
-    node, label, parents = data, None, []
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            item = node[part]
-            name = parents[-1] if parents else None
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and name in _ENTRY_LABELS:
-                zh, en = ("加分指标", "bonus indicator") if parents[-2:] == ["bonus", "indicators"] else _ENTRY_LABELS[name]
-                label = (f"{zh} {item['id']}", f"{en} {item['id']}")
-            node = item
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            break
-        parents.append(part)
-    return label
-
-
-Locate = Callable[[tuple[Any, ...]], tuple[str, str]]  # a pydantic location → (file, key)
-
-
-def _validate(model: type[Any], data: Any, file: Path | str, locate: Locate | None = None) -> Any:
-    """Validate with ``model``; every error becomes a Problem naming the file and the key (as
-    ``locate`` maps it), with a Chinese sentence and, for a list entry, its id."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            where_file, key = locate(loc) if locate else (str(file), dotted(loc))
-            zh, en = _zh_en(err)
-            label = _entry_label(data, loc)
-            if label:
-                zh, en = f"{label[0]}：{zh}", f"{label[1]}: {en}"
-            value = err.get("input")
-            problems.append(Problem("pack.invalid", zh, en, file=where_file, key=key or None, value=None if isinstance(value, (dict, list, BaseModel)) else value))
-        raise PackError(_unique(problems)) from None
-
-
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[Any, ...]] = set()
-    out = []
-    for p in problems:
-        k = (p.code, p.file, p.key, p.zh, p.en, repr(p.value))
-        if k not in seen:
-            seen.add(k)
-            out.append(p)
-    return out
-
-
 # ---------------------------------------------------------------- value types (boolean normalisation)
 
 _FIELD_KINDS = {"bool": "bool", "int": "number", "amount": "number", "ratio": "number", "text": "text", "enum": "text", "date": "date", "list": "list"}
@@ -584,8 +471,8 @@ def _parent(spec: str, path: Path) -> Method:
 def load_method_file(path: Path | str) -> Method:
     path = Path(path)
     data = _split(read_yaml(path), path)
-    data["meta"] = _validate(PackMeta, data["meta"], path)
-    raw = _validate(_RawPack, data, path)
+    data["meta"] = validate(PackMeta, data["meta"], path)
+    raw = validate(_RawPack, data, path)
     own_sha = file_sha256(path)
     problems = _check_file(raw, path)
     origins: Origins = {merged: (str(path), at) for merged, _, at in _own_indicators(raw)}
@@ -618,14 +505,14 @@ def load_method_file(path: Path | str) -> Method:
                         return f, dotted((at, *loc[n + 1:])) if loc[n + 1:] else at
             return str(path), dotted(loc)
 
-        method = _validate(Method, merged, path, locate)
+        method = validate(Method, merged, path, locate)
         check_method(method, path, origins)
     except PackError as exc:
-        raise PackError(_unique([*problems, *exc.problems])) from None
+        raise PackError(unique([*problems, *exc.problems])) from None
     finally:
         loading.pop()
     if problems:
-        raise PackError(_unique(problems))
+        raise PackError(unique(problems))
     return method
 
 
@@ -719,7 +606,7 @@ def check_method(m: Method, file: Path | str, origins: Origins | None = None) ->
                      "every positive value would score 1. Write a condition (e.g. … >= 1) or a 0/1 value (where(cond, 1, 0)), or use tiers / log",
                      "boolean")
     if problems:
-        raise PackError(_unique(problems))
+        raise PackError(unique(problems))
 
 
 # ---------------------------------------------------------------- registry

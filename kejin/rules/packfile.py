@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kejin.errors import PackError, Problem
+from kejin.rules.pack_messages import entry_label, unique, zh_en
 from kejin.i18n import Text
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,26 +111,31 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validate(model: type[M], data: Any, file: Path | str, prefix: str = "") -> M:
-    """Validate ``data`` with ``model``; every error becomes a Problem naming file and key."""
+Locate = Callable[[tuple[Any, ...]], tuple[str, str]]  # a pydantic location → (file, key)
+
+
+def validate(model: type[M], data: Any, file: Path | str, prefix: str = "", locate: Locate | None = None) -> M:
+    """Validate ``data`` with ``model``; every error becomes a Problem naming the file and the
+    key (dotted, under ``prefix``; or as ``locate`` maps a location to the file and key that
+    wrote it), with a Chinese sentence and, for a list entry, its id — each problem once."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = dotted(tuple(err["loc"]))
-            key = f"{prefix}.{key}" if prefix and key else (prefix or key)
-            problems.append(
-                Problem(
-                    "pack.invalid",
-                    f"规则包内容无效：{err['msg']}",
-                    f"invalid pack content: {err['msg']}",
-                    file=str(file),
-                    key=key or None,
-                    value=err.get("input") if not isinstance(err.get("input"), (dict, list)) else None,
-                )
-            )
-        raise PackError(problems) from None
+            loc = tuple(err["loc"])
+            if locate:
+                where, key = locate(loc)
+            else:
+                key = dotted(loc)
+                where, key = str(file), f"{prefix}.{key}" if prefix and key else (prefix or key)
+            zh, en = zh_en(err)
+            label = entry_label(data, loc)
+            if label:
+                zh, en = f"{label[0]}：{zh}", f"{label[1]}: {en}"
+            value = err.get("input")
+            problems.append(Problem("pack.invalid", zh, en, file=where, key=key or None, value=None if isinstance(value, (dict, list, BaseModel)) else value))
+        raise PackError(unique(problems)) from None
 
 
 def pack_error(file: Path | str, key: str, zh: str, en: str, value: Any = None) -> PackError:
