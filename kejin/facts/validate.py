@@ -274,7 +274,7 @@ def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[
     return rules
 
 
-def _uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str) -> list[Problem]:
+def uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str) -> list[Problem]:
     """A problem for each row whose USCC is not valid, the reason worked out per bad row."""
     bad = pl.Series(~valid)
     if not bad.any():
@@ -320,7 +320,7 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
             duplicates = check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
         # 4. USCC check character (vectorised, GB 32100-2015), listed before the duplicates
         if uscc_valid is not None:
-            problems += _uscc_problems(checked, uscc_valid.result(), file)
+            problems += uscc_problems(checked, uscc_valid.result(), file)
     problems += duplicates
 
     if problems:

@@ -31,7 +31,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import codes
 from kejin.facts.checks import Rule, check_rules
 from kejin.facts.readers import ROW, read_table
-from kejin.facts.validate import DATE_FORMATS  # the dates fact files accept
+from kejin.facts.validate import DATE_FORMATS, uscc_problems  # the dates fact files accept, the USCC problems worded alike
 
 MAX_LISTED_PROBLEMS = 1000
 
@@ -168,17 +168,9 @@ def clean_patents(frame: pl.DataFrame, file: str = "<patents>", today: date | No
 
 
 def _uscc_problems(typed: pl.DataFrame, file: str) -> list[Problem]:
-    """A problem for each filled USCC that fails GB 32100 (length, characters, check character)."""
-    valid = codes.uscc_valid_mask(typed.get_column("uscc"))
-    bad = typed.filter(pl.Series(~valid)).select(ROW, "uscc")
-    problems = []
-    for r, code in bad.head(MAX_LISTED_PROBLEMS).iter_rows():
-        why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
-        problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
-    if bad.height > MAX_LISTED_PROBLEMS:
-        more = bad.height - MAX_LISTED_PROBLEMS
-        problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
-    return problems
+    """A problem for each filled USCC that fails GB 32100 (length, characters, check character),
+    worded as for a fact file."""
+    return uscc_problems(typed, codes.uscc_valid_mask(typed.get_column("uscc")), file)
 
 
 def _duplicate_problems(typed: pl.DataFrame, has_uscc: bool, file: str) -> list[Problem]:
