@@ -12,7 +12,7 @@ from kejin.cli._common import console, print_table, progress
 def register(app: typer.Typer) -> None:
     @app.command("demo", help="演示：生成数据、校验、评价全部规则包并输出报告 / demo on built-in synthetic data")
     def demo(
-        n: int = typer.Option(3000, "--n", help="合成企业年度数 / synthetic enterprise-years"),
+        n: int = typer.Option(3000, "--n", min=30, max=5_000_000, help="合成企业年度数（30–5,000,000）/ synthetic enterprise-years (30 to 5,000,000)"),
         seed: int = typer.Option(7, "--seed", help="随机种子 / seed"),
         out: Path = typer.Option(Path("kejin-demo"), "--out", help="输出目录 / output folder"),
     ) -> None:
@@ -25,6 +25,10 @@ def register(app: typer.Typer) -> None:
         from kejin.standards.explain import explain_firm, print_report
         from kejin.standards.registry import resolve
 
+        if out.exists() and not out.is_dir():
+            from kejin.errors import InputError, Problem
+
+            raise InputError(Problem("demo.out", "--out 须为文件夹，而这里是一个已有文件", "--out must be a folder, and this is an existing file", file=str(out), field="out"))
         out.mkdir(parents=True, exist_ok=True)
         facts_file = out / "synthetic-facts.csv"
         with progress("生成合成数据 / generating synthetic facts"):

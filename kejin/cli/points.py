@@ -91,13 +91,15 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
 
     @points.command("show", help="显示方法的指标、权重、阶段和榜单 / show a method's indicators, weights, stages, tiers")
-    def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")) -> None:
+    def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table 或 json / table or json")) -> None:
         from kejin.points.methods import resolve
 
         m = resolve(method)
         if fmt == OutputFormat.json:
             write_json([m.model_dump(mode="json", by_alias=True)], None)
             return
+        if fmt != OutputFormat.table:
+            raise typer.BadParameter("show 只支持 table 或 json / show writes table or json", param_hint="--format")
         console.print(f"[bold]{m.ref}[/] {m.meta.name.zh} / {m.meta.name.en}\nSHA-256 {m.sha256}\n来源 source: {m.meta.source.document} ({m.meta.source.confidence})")
         print_table("阶段 / stages (first match)", ["stage", "名称", "name", "条件 when"], [(s.id, s.name.zh, s.name.en, s.when) for s in m.stages])
         stages = m.stage_ids
@@ -115,7 +117,7 @@ def register(app: typer.Typer) -> None:
     def score_cmd(
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         input: Path = typer.Option(..., "--input", "-i", help="事实数据 CSV/XLSX/Parquet / facts file"),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="输出格式 / output format"),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
         year: Optional[int] = typer.Option(None, "--year", help="只输出该年度 / only this year"),
         detail: bool = typer.Option(False, "--detail", help="附各指标原值与得分 / add raw values and indicator scores"),
@@ -128,6 +130,8 @@ def register(app: typer.Typer) -> None:
         method = as_method(method)
         with progress("读取 / reading"):  # only the fields the method reads are typed and checked
             facts = load_facts(input, fields=method.input_columns())
+        if year:
+            _check_year(year, facts)
         if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
             with progress("评分 / scoring"):
                 prepared = prepare(facts, method, digest_in_background=True)
@@ -164,19 +168,21 @@ def register(app: typer.Typer) -> None:
     @points.command("allocate", help="按积分分配财政资金（精确到分）/ split a budget by points, exact to the fen")
     def allocate_cmd(
         budget: str = typer.Option(..., "--budget", "-b", help="预算（元，精确到分）/ budget in yuan"),
-        rule: str = typer.Option("proportional", "--rule", help="proportional | tiered | capped"),
+        rule: str = typer.Option("proportional", "--rule", help="分配规则 proportional（按积分比例）| tiered（按榜单权重）| capped（封顶）/ allocation rule"),
         input: Optional[Path] = typer.Option(None, "--input", "-i", help="事实数据（将先评分）/ facts (scored first)"),
         results: Optional[Path] = typer.Option(None, "--results", help="已有积分结果 / existing results file"),
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         cap: Optional[str] = typer.Option(None, "--cap", help="每家上限（元）/ per-firm cap (yuan)"),
         floor: Optional[str] = typer.Option(None, "--floor", help="每家下限（元）/ per-firm floor (yuan)"),
-        year: Optional[int] = typer.Option(None, "--year"),
+        year: Optional[int] = typer.Option(None, "--year", help="年度（默认：数据中最近一年）/ year (default: the latest in the data)"),
         min_tier: Optional[str] = typer.Option(None, "--min-tier", help="最低榜单 lead|race|strive|none / lowest eligible tier"),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
-        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="输出格式 / output format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.points.allocate import allocate, fen_text
 
+        if results and input:
+            raise typer.BadParameter("--input 与 --results 只能给一个 / give --input or --results, not both", param_hint="--input / --results")
         if results:
             from kejin.points.verify import read_results
 
@@ -210,8 +216,8 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Option(..., "--input", "-i", help="事实数据（全部企业，供比较组）/ facts (all firms, for cohorts)"),
         patents: Optional[Path] = typer.Option(None, "--patents", help="专利清单 CSV/XLSX/Parquet / patent list (CSV, XLSX or Parquet)"),
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
-        fmt: RecordFormat = typer.Option(RecordFormat.table, "--format"),
-        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+        fmt: RecordFormat = typer.Option(RecordFormat.table, "--format", help="输出格式 / output format"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.errors import InputError, Problem
         from kejin.facts import codes, load_facts
@@ -245,9 +251,9 @@ def register(app: typer.Typer) -> None:
         sectors: Optional[str] = typer.Option(None, "--sectors", help="前沿领域，逗号分隔 / sectors, comma-separated"),
         region: Optional[str] = typer.Option(None, "--region", help="行政区划代码前缀 / region code prefix"),
         standards: Optional[str] = typer.Option(None, "--standards", help="须符合的标准，逗号分隔 / standards to meet"),
-        year: Optional[int] = typer.Option(None, "--year"),
-        fmt: ListFormat = typer.Option(ListFormat.table, "--format"),
-        output: Optional[Path] = typer.Option(None, "--output", "-o"),
+        year: Optional[int] = typer.Option(None, "--year", help="年度（默认：数据中最近一年）/ year (default: the latest in the data)"),
+        fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="输出格式（xlsx 需 --output）/ output format (xlsx needs --output)"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.facts import load_facts
         from kejin.points.recommend import COLUMN_LABELS, recommend
@@ -259,6 +265,16 @@ def register(app: typer.Typer) -> None:
         _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单")
         if not rec.height:
             _explain_empty(funnel, min_tier)
+
+
+def _check_year(year: int, frame) -> None:
+    """A ``--year`` the data do not hold is an error, not an empty result."""
+    from kejin.errors import InputError, Problem
+
+    years = sorted(frame.get_column("year").unique().to_list())
+    if year not in years:
+        listed = ", ".join(map(str, years)) or "—"
+        raise InputError(Problem("points.year", f"数据中没有 {year} 年度（有：{listed}）", f"the data hold no year {year} (years: {listed})", field="year", value=year))
 
 
 def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:
@@ -279,7 +295,8 @@ def print_record(rec: dict) -> None:
     from kejin.points.engine import STATUS
 
     console.print(f"[bold]技术侧信用记录 / Technology-side credit record[/]: {rec['name']} ({rec['uscc']})", highlight=False)
-    console.print(f"方法 method {rec['method']}@{rec['method_version']} · sha256 {rec['method_sha256'][:16]}… · input digest {str(rec['input_digest'])[:16]}…", highlight=False)
+    digest = f"{rec['input_digest'][:16]}…" if rec["input_digest"] else "—"
+    console.print(f"方法 method {rec['method']}@{rec['method_version']} · sha256 {rec['method_sha256'][:16]}… · input digest {digest}", highlight=False)
     tiers = rec["tiers"]
     print_table(
         "积分与名次轨迹 / points and rank trajectory (研发：万元 / R&D in 10k yuan)",

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from kejin.errors import InputError, Problem
+from kejin.errors import InputError, NotFoundError, Problem
 from kejin.points.engine import as_method, score
 from kejin.points.methods import Method
 from kejin.points.tiers import tier_names, tier_order
@@ -121,7 +121,11 @@ def recommend(
         from kejin.standards import engine
         from kejin.standards.registry import resolve
 
-        packs = resolve(",".join(standards))
+        try:
+            packs = resolve(",".join(standards))
+        except NotFoundError as exc:  # say which option named it
+            first = exc.problems[0]
+            raise _problem("standards", f"--standards：{first.zh}", f"--standards: {first.en}", "standards", ",".join(standards)) from None
         standard_names = {p.id: p.name.zh for p in packs}
         if cur.height:
             firms = facts.filter(pl.col("uscc").is_in(cur["uscc"].implode()) & (pl.col("year") <= year))

@@ -54,3 +54,44 @@ def test_record_of_a_firm_outside_the_scope_says_so(tmp_path, facts):
     r = _cli("record", "--uscc", outside, "--input", str(path), "--method", "local-frontier-pilot")
     assert r.exit_code == 0, r.output
     assert "outside the scope" in " ".join(r.output.split())
+
+
+def _facts_file(tmp_path, facts) -> str:
+    path = tmp_path / "f.csv"
+    facts.with_columns(pl.col("frontier_sectors").list.join(";")).write_csv(path)
+    return str(path)
+
+
+def test_a_year_not_in_the_data_is_an_error_for_score_and_allocate(tmp_path, facts):
+    path = _facts_file(tmp_path, facts)
+    error = _cli("points", "score", "--input", path, "--year", "1999").exception
+    assert isinstance(error, InputError) and error.problems[0].field == "year" and "1999" in error.problems[0].en
+    from kejin.points.allocate import allocate
+
+    with pytest.raises(InputError) as err:
+        allocate(score(facts), "1000", "proportional", year=1999)
+    assert err.value.problems[0].field == "year"
+
+
+def test_allocate_takes_one_source_only(tmp_path, facts):
+    path = _facts_file(tmp_path, facts)
+    results = tmp_path / "r.json"
+    score(facts).write_json(results)
+    r = _cli("points", "allocate", "--budget", "1000", "--input", path, "--results", str(results))
+    assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_recommend_names_the_option_of_an_unknown_standard(facts):
+    from kejin.points.recommend import recommend
+
+    with pytest.raises(InputError) as err:
+        recommend(facts, standards=["bogus"], min_tier="none")
+    assert err.value.problems[0].field == "standards" and "bogus" in err.value.problems[0].en
+
+
+def test_demo_refuses_a_size_it_cannot_show_and_an_out_that_is_a_file(tmp_path):
+    assert _cli("demo", "--n", "0").exit_code == 2
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    error = _cli("demo", "--n", "30", "--out", str(afile)).exception
+    assert isinstance(error, InputError) and error.problems[0].field == "out"
