@@ -85,10 +85,22 @@ def run_app(app: typer.Typer) -> None:
         sys.exit(1)
     except Exception as exc:  # usage errors (unknown option, bad value) carry their own exit code
         if isinstance(exc, _usage_error_types()):
-            err_console.print("命令用法有误（见下；--help 列出全部选项）/ usage error (below; --help lists every option)", highlight=False)
+            zh, en = _USAGE_WORDS.get(type(exc).__name__, _USAGE_WORDS["UsageError"])
+            err_console.print(f"{zh}（见下；--help 列出全部选项）/ {en} (below; --help lists every option)", highlight=False)
             exc.show()  # type: ignore[attr-defined]
             sys.exit(getattr(exc, "exit_code", 2))
         raise
+
+
+# Click's usage errors by class, in both languages (its own detail line below stays English)
+_USAGE_WORDS = {
+    "MissingParameter": ("缺少必需的选项或参数", "a required option or argument is missing"),
+    "NoSuchOption": ("没有这个选项", "no such option"),
+    "BadParameter": ("选项或参数的值无效", "an option or argument has an invalid value"),
+    "BadOptionUsage": ("选项用法有误", "an option is used wrongly"),
+    "BadArgumentUsage": ("参数用法有误", "an argument is used wrongly"),
+    "UsageError": ("命令用法有误", "usage error"),
+}
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:
