@@ -224,10 +224,10 @@ def register(app: typer.Typer) -> None:
         from kejin.points.credit_record import record
         from kejin.points.patents import load_patents
 
-        why = codes.uscc_problem(uscc.strip())
+        uscc = uscc.strip().upper()  # typed by hand: case does not matter, the codes are upper case
+        why = codes.uscc_problem(uscc)
         if why:  # say what is wrong with the code rather than that no firm has it
             raise InputError(Problem(why[0], f"--uscc 统一社会信用代码{why[1]}", f"--uscc: USCC {why[2]}", field="uscc", value=uscc))
-        uscc = uscc.strip()
         facts = load_facts(input)
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
         if fmt == RecordFormat.json:
