@@ -79,9 +79,11 @@ def _by_value(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An order that sorts ``values`` (no NaN) ascending, ties in any order, and the sorted values.
 
     The values' bit patterns, mapped to unsigned integers of the same order, get their lowest
-    bits replaced by each value's position and are sorted as plain integers (``_sort_integers``),
-    several times faster than an argsort; the positions then read off the order. Two values apart only in the bits the positions took (about 2**-35 of each other for 100,000
-    values) may come out the wrong way round: the result is checked, and then sorted by argsort."""
+    bits replaced by each value's position and are sorted as plain integers
+    (``_sort_integers``), several times faster than an argsort; the positions then read off the
+    order. Two values apart only in the bits the positions took (about 2**-35 of each other for
+    100,000 values) may come out the wrong way round: the result is checked, and then sorted by
+    argsort."""
     n = len(values)
     bits = max(1, (n - 1).bit_length())
     if bits <= _POSITION_BITS_MAX:
