@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from kejin.facts import load_facts
 
         with progress("校验 / validating"):
-            frame = load_facts(file, sheet)
+            frame = load_facts(file, sheet, strict=True)  # every column of the file must be a field
         firms = frame["uscc"].n_unique()
         console.print(f"[green]✓ 通过校验 / valid[/]: {file} — {frame.height} 行企业年度 / enterprise-years, {firms} 家企业 / firms")
 

@@ -26,8 +26,8 @@ import polars as pl
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.facts.layout import firm_runs
-from kejin.facts.readers import ROW, RawTable, name_columns, read_table
-from kejin.facts.validate import checked_fields, parse_expr, validate_raw
+from kejin.facts.readers import ROW, RawTable, name_columns
+from kejin.facts.validate import checked_fields, named_source, parse_expr, validate_raw
 from kejin.pipeline import one_ahead
 
 DEFAULT_CHUNK_ROWS = 131_072
@@ -36,26 +36,38 @@ DEFAULT_CHUNK_ROWS = 131_072
 class FactChunks:
     """An opened fact file; iterate it for validated chunks (see the module notes).
 
-    ``rows`` is the number of data rows; ``chunks`` the planned number of chunks.
+    ``rows`` is the number of data rows; ``chunks`` the planned number of chunks; ``ignored`` the
+    headers of the file that are no field of the norms (left out; an error when ``strict``).
     """
 
-    def __init__(self, path: Path | str, fields: Iterable[str] | None = None, sheet: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS):
+    def __init__(
+        self,
+        path: Path | str,
+        fields: Iterable[str] | None = None,
+        sheet: str | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        strict: bool = False,
+    ):
         self.path = Path(path)
         self.label = str(path)
         self.fields = None if fields is None else [f.name for f in checked_fields(fields)]
+        self._wanted = None if self.fields is None else set(self.fields)
+        self._strict = strict
         self._parquet = self.path.suffix.lower() == ".parquet" and self.path.exists()
         self._whole: pl.DataFrame | None = None
+        self._number_cells: frozenset[int] = frozenset()
         if self._parquet:
             self._sources = self._parquet_columns()
             self.rows = self._parquet_rows()
             # the keys decide where chunks may be cut; a file that fits in one chunk needs none
             keys = self._read_parquet(["uscc", "year"], 0, None) if self.rows > chunk_rows else None
         else:
-            frame, label = read_table(self.path, sheet)
-            raw = name_columns(frame, label)  # header problems are reported before any row
+            raw = named_source(self.path, sheet, self._wanted, strict)  # header problems before any row
             keep = [c for c in raw.frame.columns if c == ROW or self.fields is None or c in self.fields]
             self._whole = raw.frame.select(keep)
             self._factors = raw.unit_factors
+            self._number_cells = raw.numeric_uscc_rows
+            self.ignored = raw.ignored
             keys = self._whole.select("uscc", "year")
             self.rows = keys.height
         self._bounds = _firm_aligned_bounds(keys, chunk_rows) if keys is not None else np.array([0, self.rows], dtype=np.int64)
@@ -72,8 +84,9 @@ class FactChunks:
         except Exception as exc:
             raise InputError(Problem("parquet.broken", f"Parquet 文件无法读取：{exc}", f"cannot read Parquet file: {exc}", file=self.label)) from None
         empty = pl.DataFrame(schema={**file_schema, ROW: pl.Int64})
-        raw = name_columns(empty, self.label)
+        raw = name_columns(empty, self.label, wanted=self._wanted, strict=self._strict)
         self._factors = raw.unit_factors
+        self.ignored = raw.ignored
         by_field = {}
         for column in file_schema:
             field, _ = schema.resolve_header(column)
@@ -98,7 +111,7 @@ class FactChunks:
 
     def _raw_chunk(self, start: int, stop: int) -> RawTable:
         if self._whole is not None:
-            return RawTable(self._whole.slice(start, stop - start), self.label, self._factors)
+            return RawTable(self._whole.slice(start, stop - start), self.label, self._factors, self._number_cells)
         frame = self._read_parquet(list(self._sources), start, stop - start)
         rows = pl.int_range(start + 1, stop + 1, dtype=pl.Int64, eager=True).alias(ROW)
         return RawTable(frame.with_columns(rows), self.label, self._factors)

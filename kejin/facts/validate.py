@@ -6,9 +6,11 @@ that break a rule are turned into `Problem` objects.
 
 from __future__ import annotations
 
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Iterable
 
@@ -19,7 +21,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import codes, schema
 from kejin.facts.checks import Rule, check_rules
 from kejin.facts.layout import firm_runs, keys_strictly_ascending
-from kejin.facts.readers import ROW, RawTable, name_columns, read_table
+from kejin.facts.readers import ROW, RawTable, name_columns, read_source
 from kejin.facts.schema import FactField
 
 MAX_LISTED_PROBLEMS = 1000
@@ -27,6 +29,9 @@ MAX_LISTED_PROBLEMS = 1000
 TRUE_WORDS = ["true", "1", "是", "y", "yes", "t", "√", "有"]
 FALSE_WORDS = ["false", "0", "否", "n", "no", "f", "×", "无"]
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+# a date written as text must start with a four-digit year (`16-07-01` is not the year 16)
+DATE_SHAPE = r"^\d{4}(?:[-/.年]|\d{4}$)"
+EARLIEST_DATE = date(1900, 1, 1)  # no enterprise fact is older; an earlier date is a typing slip
 
 
 # ---------------------------------------------------------------- parsing
@@ -35,12 +40,24 @@ def _clean(col: str) -> pl.Expr:
     return pl.when(c == "").then(None).otherwise(c)
 
 
-def _parse_number(col: str, percent: bool) -> pl.Expr:
-    text = _clean(col).str.replace_all(r"[,，¥￥\s]", "")
+def _number_text(col: str) -> pl.Expr:
+    """A number cell without thousands separators, currency signs and spaces (full-width % as %)."""
+    return _clean(col).str.replace_all(r"[,，¥￥\s]", "").str.replace("％", "%", literal=True)
+
+
+def _parse_number(col: str, fraction: bool = False, in_percent: bool = False) -> pl.Expr:
+    """The number in a text cell. A percent sign is read only in a ratio that is a fraction
+    (``fraction``: `8%` → 0.08); such a ratio under a `(%)` header (``in_percent``) is in percent
+    throughout, and without one a bare number beyond ±1 is no value (5 may mean 5 % or 500 %).
+    Anywhere else a percent sign makes the cell no number."""
+    text = _number_text(col)
+    if not fraction:
+        return text.cast(pl.Float64, strict=False)
+    percent = text.str.ends_with("%")
     value = text.str.strip_suffix("%").cast(pl.Float64, strict=False)
-    if percent:
-        value = pl.when(text.str.ends_with("%")).then(value / 100).otherwise(value)
-    return value
+    if in_percent:
+        return value / 100
+    return pl.when(percent).then(value / 100).when(value.abs() <= 1).then(value).otherwise(None)
 
 
 def sector_lookup() -> dict[str, str]:
@@ -60,15 +77,22 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
         return _clean(name)
     if f.type == "int":
         if from_text:
-            num = _parse_number(name, percent=False)
+            num = _parse_number(name)
             return pl.when(num == num.round(0)).then(num).otherwise(None).cast(pl.Int64, strict=False)
         if dtype.is_float():
             num = pl.col(name)
             return pl.when(num == num.round(0)).then(num).otherwise(None).cast(pl.Int64, strict=False)
         return pl.col(name).cast(pl.Int64, strict=False)
     if f.type in ("amount", "ratio"):
-        value = _parse_number(name, percent=f.type == "ratio") if from_text else pl.col(name).cast(pl.Float64, strict=False)
+        in_percent = f.fraction and factor == schema.PERCENT
+        if from_text:
+            value = _parse_number(name, fraction=f.fraction, in_percent=in_percent)
+        else:
+            value = pl.col(name).cast(pl.Float64, strict=False)
+            value = value / 100 if in_percent else value
         value = pl.when(value.is_finite()).then(value).otherwise(None)
+        if f.type == "ratio":
+            return value
         # 万元/亿元 → yuan, rounded to the fen: 0.57 × 10 000 is 5 699.999… in binary floating point,
         # and the same facts in 元 and in 万元 must be the same numbers (and input digests)
         return (value * factor).round(2) if factor != 1.0 else value
@@ -78,7 +102,8 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
         if isinstance(dtype, pl.Datetime):
             return pl.col(name).dt.date()
         text = _clean(name)
-        return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS])
+        parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS])
+        return pl.when(text.str.contains(DATE_SHAPE)).then(parsed).otherwise(None)
     if f.type == "bool":
         if dtype == pl.Boolean:
             return pl.col(name)
@@ -128,8 +153,9 @@ def _bad_parse(f: FactField, dtype: pl.DataType, raw_col: str, typed_col: str) -
 TYPE_WORDS = {
     "int": ("不是整数", "not a whole number"),
     "amount": ("不是有效的金额数字", "not a valid amount"),
-    "ratio": ("不是有效的数值或百分比", "not a valid number or percentage"),
-    "date": ("不是有效日期（应为 YYYY-MM-DD）", "not a valid date (use YYYY-MM-DD)"),
+    "ratio": ("不是有效的比率（小数如 0.05 或百分比如 5%）", "not a valid ratio (a fraction such as 0.05 or a percentage such as 5%)"),
+    "number": ("不是有效的数值", "not a valid number"),
+    "date": ("不是有效日期（应为 YYYY-MM-DD，四位年份）", "not a valid date (use YYYY-MM-DD, a four-digit year)"),
     "bool": ("不是有效的是/否值（true/false、1/0、是/否、Y/N）", "not a yes/no value (true/false, 1/0, 是/否, Y/N)"),
 }
 
@@ -140,6 +166,11 @@ def _bad_among_distinct(frame: pl.DataFrame, name: str, valid: pl.Expr) -> pl.Ex
     distinct = frame.select(pl.col(name).unique().drop_nulls())
     bad = distinct.filter(~valid).get_column(name)
     return pl.col(name).is_in(bad.implode()) if bad.len() else pl.lit(False)
+
+
+def _bound(f: FactField, value: float) -> str:
+    """A bound as the user writes the field: a fraction ratio in percent (1 → 100%)."""
+    return f"{value * 100:g}%" if f.fraction else f"{value:g}"
 
 
 def _rules(present: set[str], fields: list[FactField], frame: pl.DataFrame) -> list[Rule]:
@@ -154,11 +185,21 @@ def _rules(present: set[str], fields: list[FactField], frame: pl.DataFrame) -> l
             continue
         if f.min is not None:
             low = f.min
-            word_zh = "负数" if low == 0 else f"小于 {low:g}"
-            word_en = "negative" if low == 0 else f"below {low:g}"
+            word_zh = "负数" if low == 0 else f"小于 {_bound(f, low)}"
+            word_en = "negative" if low == 0 else f"below {_bound(f, low)}"
             rules.append(Rule("value.min", f.name, c < low, f"“{label_zh}”不能为{word_zh}", f"'{label_en}' must not be {word_en}"))
         if f.max is not None:
-            rules.append(Rule("value.max", f.name, c > f.max, f"“{label_zh}”不能大于 {f.max:g}", f"'{label_en}' must not exceed {f.max:g}"))
+            rules.append(Rule("value.max", f.name, c > f.max, f"“{label_zh}”不能大于 {_bound(f, f.max)}", f"'{label_en}' must not exceed {_bound(f, f.max)}"))
+        if f.type == "date":
+            rules.append(
+                Rule(
+                    "value.date_min",
+                    f.name,
+                    c < EARLIEST_DATE,
+                    f"“{label_zh}”早于 {EARLIEST_DATE.isoformat()}：年份应写全四位，如 2016-07-01",
+                    f"'{label_en}' is before {EARLIEST_DATE.isoformat()}: write the year with four digits, e.g. 2016-07-01",
+                )
+            )
         if f.le_field:
             other = schema.field(f.le_field)
             rules.append(
@@ -254,7 +295,34 @@ def _typed_columns(frame: pl.DataFrame, selected: list[FactField], present: set[
     return typed
 
 
-def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[str], dtypes: dict[str, pl.DataType]) -> list[Rule]:
+def _text_number_rules(f: FactField, raw_col: str, factor: float) -> list[tuple[str, pl.Expr, str, str]]:
+    """The number cells (as text) that fail for a reason worth naming: a percent sign outside a
+    fraction ratio, a bare number beyond ±1 in a fraction ratio (is 5 meant as 5 % or 500 %?)."""
+    if f.type not in ("int", "amount", "ratio"):
+        return []
+    text = _number_text(raw_col)
+    percent = text.str.ends_with("%")
+    if not f.fraction:
+        what_zh = {"int": "数量", "amount": "金额"}.get(f.type, "数值")
+        what_en = {"int": "a count", "amount": "an amount"}.get(f.type, "a number")
+        return [(
+            "value.percent",
+            percent,
+            f"“{f.zh}”是{what_zh}，不能带百分号 %（只有比率字段可写百分比）",
+            f"'{f.en}' is {what_en}: a percent sign is not allowed (only ratio fields take percentages)",
+        )]
+    if factor == schema.PERCENT:
+        return []
+    value = text.cast(pl.Float64, strict=False)
+    return [(
+        "value.ratio_scale",
+        ~percent & value.is_finite() & (value.abs() > 1),
+        f"“{f.zh}”是比率，应写小数（0.05）或带百分号（5%）；不带 % 的数不能超出 ±1（如指 5%，请写 5% 或 0.05，或在表头注明“{f.zh}(%)”）",
+        f"'{f.en}' is a ratio: write a fraction (0.05) or a percentage with its sign (5%); a bare number must lie within ±1 (for 5 % write 5% or 0.05, or mark the header '{f.zh}(%)')",
+    )]
+
+
+def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[str], dtypes: dict[str, pl.DataType], factors: dict[str, float]) -> list[Rule]:
     """The cells that do not parse, then the rules on the typed values (a cell that failed to
     parse is not reported again as blank)."""
     rules: list[Rule] = []
@@ -262,11 +330,18 @@ def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[
     for f in selected:
         if f.name not in present:
             continue
-        bad = _bad_parse(f, dtypes[f.name], f"__raw_{f.name}", f.name)
+        raw_col = f"__raw_{f.name}"
+        bad = _bad_parse(f, dtypes[f.name], raw_col, f.name)
         if bad is not None:
             unparsed[f.name] = bad
-            zh, en = TYPE_WORDS[f.type]
-            rules.append(Rule("value.type", f.name, bad, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", f"__raw_{f.name}"))
+            named = pl.lit(False)
+            if dtypes[f.name] == pl.String:
+                for code, why, zh, en in _text_number_rules(f, raw_col, factors.get(f.name, 1.0)):
+                    why = why.fill_null(False)
+                    rules.append(Rule(code, f.name, bad & why, zh, en, raw_col))
+                    named = named | why
+            zh, en = TYPE_WORDS["number" if f.type == "ratio" and not f.fraction else f.type]
+            rules.append(Rule("value.type", f.name, bad & ~named, f"“{f.zh}”{zh}", f"'{f.en}' is {en}", raw_col))
     for rule in _rules(present, selected, checked):
         bad = rule.bad & ~unparsed[rule.field] if rule.code == "value.required" and rule.field in unparsed else rule.bad
         shown = f"__raw_{rule.field}" if rule.field in present else None
@@ -274,8 +349,16 @@ def _value_rules(checked: pl.DataFrame, selected: list[FactField], present: set[
     return rules
 
 
-def uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str) -> list[Problem]:
-    """A problem for each row whose USCC is not valid, the reason worked out per bad row."""
+SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")  # 9.14403E+17: a code Excel took for a number
+NUMBER_CELL_HINT = (
+    "（该单元格在 Excel 中是数字，18 位代码已丢失精度：请把该列设为“文本”格式后重新输入代码）",
+    " (the Excel cell holds a number, which keeps only 15 significant digits: format the column as Text and type the code again)",
+)
+
+
+def uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str, number_cells: frozenset[int] = frozenset()) -> list[Problem]:
+    """A problem for each row whose USCC is not valid, the reason worked out per bad row; a code
+    that Excel held as a number (``number_cells``, or written in scientific notation) gets a hint."""
     bad = pl.Series(~valid)
     if not bad.any():
         return []
@@ -283,7 +366,8 @@ def uscc_problems(checked: pl.DataFrame, valid: np.ndarray, file: str) -> list[P
     problems = []
     for r, code in rows.head(MAX_LISTED_PROBLEMS).iter_rows():
         why = codes.uscc_problem(code) or ("uscc.check", "无效", "invalid")
-        problems.append(Problem(why[0], f"统一社会信用代码{why[1]}", f"USCC {why[2]}", file=file, row=r, field="uscc", value=code))
+        hint_zh, hint_en = NUMBER_CELL_HINT if r in number_cells or (code and SCIENTIFIC.match(code)) else ("", "")
+        problems.append(Problem(why[0], f"统一社会信用代码{why[1]}{hint_zh}", f"USCC {why[2]}{hint_en}", file=file, row=r, field="uscc", value=code))
     if rows.height > MAX_LISTED_PROBLEMS:
         more = rows.height - MAX_LISTED_PROBLEMS
         problems.append(Problem("uscc.check", f"同类问题另有 {more} 行", f"{more} more rows with the same problem", file=file, field="uscc"))
@@ -312,7 +396,7 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
             + [pl.col(f.name).alias(f"__raw_{f.name}") for f in selected if f.name in present]
         )
         # 1. cells that do not parse; 2. rules on the typed values
-        problems = check_rules(checked, _value_rules(checked, selected, present, dtypes), file, cap=MAX_LISTED_PROBLEMS)
+        problems = check_rules(checked, _value_rules(checked, selected, present, dtypes, raw.unit_factors), file, cap=MAX_LISTED_PROBLEMS)
         # 3. (uscc, year) must be unique (rows in ascending key order, or firm after firm with
         #    ascending years, are: kejin.facts.layout)
         duplicates: list[Problem] = []
@@ -320,7 +404,7 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
             duplicates = check_rules(checked, [duplicate_key_rule()], file, cap=MAX_LISTED_PROBLEMS)
         # 4. USCC check character (vectorised, GB 32100-2015), listed before the duplicates
         if uscc_valid is not None:
-            problems += uscc_problems(checked, uscc_valid.result(), file)
+            problems += uscc_problems(checked, uscc_valid.result(), file, raw.numeric_uscc_rows)
     problems += duplicates
 
     if problems:
@@ -332,19 +416,28 @@ def validate_raw(raw: RawTable, fields: Iterable[str] | None = None, keys_unique
     return Validated(typed_view.drop(ROW), typed_view[ROW])
 
 
-def load_facts(path: Path | str, sheet: str | None = None, fields: Iterable[str] | None = None) -> pl.DataFrame:
+def load_facts(path: Path | str, sheet: str | None = None, fields: Iterable[str] | None = None, strict: bool = False) -> pl.DataFrame:
     """Read and validate a fact file (CSV/XLSX/Parquet, Chinese or English headers).
 
     ``fields`` reads, checks and returns only those fields (plus the required ones and their
-    bounds); the default is every field of the data norms.
+    bounds); the default is every field of the data norms. A column that is no field of the norms
+    (`备注`) is left out with a notice, unless ``strict`` (`kejin validate`) or it looks like a
+    misspelt field that is read (see `name_columns`).
     """
     if fields is not None:  # read (from Parquet: only) the columns needed, as one chunk
         from kejin.facts.chunks import FactChunks
 
-        (frame,) = FactChunks(path, fields, sheet, chunk_rows=sys.maxsize)
+        (frame,) = FactChunks(path, fields, sheet, chunk_rows=sys.maxsize, strict=strict)
         return frame
-    frame, label = read_table(path, sheet)
-    return validate_raw(name_columns(frame, label)).frame
+    return validate_raw(named_source(path, sheet, strict=strict)).frame
+
+
+def named_source(path: Path | str, sheet: str | None = None, wanted: set[str] | None = None, strict: bool = False) -> RawTable:
+    """A fact file read and its columns named (header problems raised here, before any row)."""
+    source = read_source(path, sheet)
+    raw = name_columns(source.frame, source.file, source.header_row, wanted, strict, source.hint)
+    raw.numeric_uscc_rows = source.numeric_uscc_rows
+    return raw
 
 
 def check_facts(frame: pl.DataFrame, file: str = "<table>") -> pl.DataFrame:
