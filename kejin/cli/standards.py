@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -114,11 +115,11 @@ def _write_json_records(handle, packs, source, gaps: bool, year: int | None, adv
     """One JSON array of records (one per enterprise-year and pack), written chunk by chunk."""
     import json
 
-    from kejin.standards import engine, results
+    from kejin.standards import batch, engine, results
 
     handle.write(b"[")
     first = True
-    for facts in source:
+    for facts in batch.check_year(source, year, source.label):
         prepared = engine.prepare(facts, packs)
         for p in packs:
             frame = engine.evaluate_pack(prepared, p, gaps=gaps, year=year)
@@ -138,15 +139,32 @@ def explain(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json"),
 ) -> None:
     from kejin.errors import NotFoundError, Problem
-    from kejin.facts import load_facts
+    from kejin.standards import batch
     from kejin.standards import explain as ex
     from kejin.standards.registry import resolve
 
-    facts = load_facts(input)
-    firm = facts.filter(pl.col("uscc") == uscc.strip().upper())
+    packs = resolve(pack)
+    # the same fields as `eval` reads and checks, so a file works for both or fails for both
+    (facts,) = batch.open_facts(input, packs, chunk_rows=sys.maxsize)
+    code = uscc.strip().upper()
+    firm = facts.filter(pl.col("uscc") == code)
     if firm.is_empty():
-        raise NotFoundError(Problem("firm.unknown", f"文件中没有该企业 {uscc}", f"no firm {uscc} in the file", file=str(input), field="uscc", value=uscc))
-    reports = ex.explain_firm(firm, resolve(pack), year)
+        firms = facts.get_column("uscc").unique(maintain_order=True)
+        some = "、".join(firms.head(5).to_list()) + ("…" if firms.len() > 5 else "")
+        some_en = ", ".join(firms.head(5).to_list()) + (", …" if firms.len() > 5 else "")
+        raise NotFoundError(
+            Problem(
+                "firm.unknown",
+                f"选项 --uscc {uscc}：文件中没有该企业；文件共有 {firms.len()} 家企业" + (f"，如 {some}" if firms.len() else ""),
+                f"option --uscc {uscc}: no such firm in the file; the file has {firms.len()} firm(s)" + (f", e.g. {some_en}" if firms.len() else ""),
+                file=str(input),
+                value=uscc,
+            )
+        )
+    years = firm.get_column("year").unique().sort().to_list()
+    if year is not None and year not in years:
+        raise batch.year_not_found(year, years, str(input), firm=code)
+    reports = ex.explain_firm(firm, packs, year)
     if format == OutputFormat.json:
         write_json(reports, None)
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kejin.errors import InputError, Problem
 from kejin.facts.chunks import DEFAULT_CHUNK_ROWS, FactChunks
 from kejin.output import drop_behind, publish
 from kejin.standards import engine, results
@@ -34,7 +35,46 @@ def input_fields(packs: Iterable[StandardPack]) -> set[str]:
 
 
 def open_facts(path: Path | str, packs: list[StandardPack], sheet: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> FactChunks:
+    """The fact file as `eval` and `explain` read it: the fields `input_fields` names, with the
+    required fields and their bounds, typed and checked (so both accept or reject the same file)."""
     return FactChunks(path, fields=input_fields(packs), sheet=sheet, chunk_rows=chunk_rows)
+
+
+def _years_text(years: Iterable[int], zh: bool) -> str:
+    listed = sorted(set(years))
+    if not listed:
+        return "无" if zh else "none"
+    return ("、" if zh else ", ").join(str(y) for y in listed)
+
+
+def year_not_found(year: int, years: Iterable[int], file: str, firm: str | None = None) -> InputError:
+    """``--year`` names a fiscal year the data (or the firm) has no row for."""
+    years = list(years)
+    whose_zh, whose_en = (f"企业 {firm} " if firm else "文件中", f"firm {firm}" if firm else "the file")
+    return InputError(
+        Problem(
+            "option.year",
+            f"选项 --year {year}：{whose_zh}没有该年度的数据；现有年度：{_years_text(years, True)}",
+            f"option --year {year}: {whose_en} has no rows for this year; years present: {_years_text(years, False)}",
+            file=file,
+            value=year,
+        )
+    )
+
+
+def check_year(chunks: Iterable[pl.DataFrame], year: int | None, file: str) -> Iterator[pl.DataFrame]:
+    """Pass the validated chunks through; at the end, if ``year`` is given and no row had it,
+    raise `year_not_found` naming the years present (a consumer inside ``publish`` then leaves
+    no output behind)."""
+    if year is None:
+        yield from chunks
+        return
+    seen: set[int] = set()
+    for facts in chunks:
+        seen.update(facts.get_column("year").unique().drop_nulls().to_list())
+        yield facts
+    if year not in seen:
+        raise year_not_found(year, seen, file)
 
 
 def wide_chunk(facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> pl.DataFrame:
@@ -56,7 +96,7 @@ def wide_chunk(facts: pl.DataFrame, packs: list[StandardPack], gaps: bool = True
 
 
 def wide_chunks(source: FactChunks, packs: list[StandardPack], gaps: bool = True, year: int | None = None) -> Iterator[pl.DataFrame]:
-    for facts in source:
+    for facts in check_year(source, year, source.label):
         yield wide_chunk(facts, packs, gaps=gaps, year=year)
 
 

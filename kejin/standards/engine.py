@@ -94,6 +94,27 @@ def scale_band(ind: Indicator, scale: Scale) -> ScaleExprs:
     return ScaleExprs(lo, hi, certain)
 
 
+def _alternative_shown(ind: Indicator) -> dict[str, pl.Expr]:
+    """``{ind}__via`` and ``{ind}__value``: the alternative that earns the indicator's (sure)
+    points and its value — the first whose known value scores the indicator's lower bound; when
+    no known value does, the first known value (its scale in ``via``). Blank when none is known."""
+    top = pl.col(f"{ind.id}__lo")
+    via, value = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.Float64)
+    for sc in reversed(ind.scales):  # later fallbacks first, so the first scale wins
+        if not sc.value:
+            continue
+        known = pl.col(_col("v", ind.id, sc.id)).is_not_null()
+        via = pl.when(known).then(pl.lit(sc.id)).otherwise(via)
+        value = pl.when(known).then(pl.col(_col("v", ind.id, sc.id))).otherwise(value)
+    for sc in reversed(ind.scales):
+        if not sc.value:
+            continue
+        earns = pl.col(_col("v", ind.id, sc.id)).is_not_null() & (pl.col(_col("p", ind.id, sc.id, "lo")) >= top)
+        via = pl.when(earns).then(pl.lit(sc.id)).otherwise(via)
+        value = pl.when(earns).then(pl.col(_col("v", ind.id, sc.id))).otherwise(value)
+    return {f"{ind.id}__via": via, f"{ind.id}__value": value}
+
+
 def _threshold(lo: pl.Expr, hi: pl.Expr, ge: float | None, gt: float | None) -> pl.Expr:
     if ge is not None:
         return pl.when(lo >= ge).then(True).when(hi < ge).then(False).otherwise(None)
@@ -162,13 +183,16 @@ def _build_stages(pack: StandardPack) -> list[dict[str, pl.Expr]]:
             if ind.alternatives:
                 stage2[_col("p", ind.id, sc.id, "lo")] = b.lo
             stage2[_col("idx", ind.id, sc.id)] = b.tier_index
-        if ind.scales[0].value:
+        if not ind.alternatives and ind.scales[0].value:
             stage2[f"{ind.id}__value"] = pl.col(_col("v", ind.id, ind.scales[0].id))
         stage2[f"{ind.id}__lo"] = pl.max_horizontal([b.lo for b in bands]) if len(bands) > 1 else bands[0].lo
         stage2[f"{ind.id}__hi"] = pl.max_horizontal([b.hi for b in bands]) if len(bands) > 1 else bands[0].hi
     stages.append(stage2)
 
     stage3: dict[str, pl.Expr] = {}
+    for ind in pack.indicators:
+        if ind.alternatives:
+            stage3.update(_alternative_shown(ind))
     grouped: set[str] = set()
     group_cols = []
     for g in pack.groups:
@@ -211,7 +235,10 @@ def _build_stages(pack: StandardPack) -> list[dict[str, pl.Expr]]:
     for g in reversed(pack.verdict.gates):
         loser = pl.when(pl.col(f"gate__{g.id}").fill_null(True).not_()).then(pl.lit(f"gate:{g.id}")).otherwise(loser)
     p = pl.col("passed")
-    decided = pl.when(p.is_null()).then(pl.lit("missing")).when(p).then(winner).otherwise(loser)
+    blank = [e for _, e in blank_inputs(pack)]
+    # undecided with every input known: a score band left to expert discretion straddles a mark
+    waiting = pl.when(pl.any_horizontal(blank)).then(pl.lit("missing")).otherwise(pl.lit("undecided")) if blank else pl.lit("undecided")
+    decided = pl.when(p.is_null()).then(waiting).when(p).then(winner).otherwise(loser)
     stages.append({"decided_by": decided})
     return stages
 
@@ -225,9 +252,37 @@ def missing_inputs(pack: StandardPack) -> list[tuple[str, str]]:
     return out
 
 
+def blank_inputs(pack: StandardPack) -> list[tuple[str, pl.Expr]]:
+    """(label, is-blank test) of every input a pack reads, as `missing_inputs`.
+
+    With ``actual_period`` an earlier year's input is not blank when that year's row is absent
+    and the firm was established after it: the year is outside the firm's period, not missing.
+    """
+    out = []
+    for use in sorted(pack.uses(), key=lambda u: (u.lag, u.name)):
+        if use.name.startswith("__"):
+            continue
+        blank = pl.col(ex.lag_column(use.name, use.lag)).is_null()
+        if pack.actual_period and use.lag:
+            before = (pl.col("year").cast(pl.Int64) - pl.col("established").dt.year().cast(pl.Int64)) < use.lag
+            outside = (~pl.col(ex.present_column(use.lag)) & before).fill_null(False)
+            blank = blank & ~outside
+        out.append((use.name if use.lag == 0 else f"{use.name}@t-{use.lag}", blank))
+    return out
+
+
+def _blank_columns(pack: StandardPack, columns: list[str]) -> list[str]:
+    """The columns `blank_inputs` reads (inputs with their lags; for ``actual_period`` also the
+    row-presence flags, ``year`` and ``established``)."""
+    names = {ex.lag_column(u.name, u.lag) for u in pack.uses() if not u.name.startswith("__")}
+    if pack.actual_period:
+        names |= {"year", "established"} | {ex.present_column(u.lag) for u in pack.uses() if u.lag}
+    return [c for c in columns if c in names]
+
+
 def missing_expr(pack: StandardPack) -> pl.Expr:
     """Names of the inputs that are blank on a row (slow per row; used on undecided rows only)."""
-    parts = [pl.when(pl.col(col).is_null()).then(pl.lit(label)) for col, label in missing_inputs(pack)]
+    parts = [pl.when(blank).then(pl.lit(label)) for label, blank in blank_inputs(pack)]
     if not parts:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list(parts).list.drop_nulls()
@@ -628,15 +683,15 @@ def missing_names(inputs: pl.DataFrame, undecided: pl.Series, pack: StandardPack
     undecided rows are looked at: their blank inputs are packed into a bit mask, and the few
     distinct masks are named once each and mapped back (columnar, no per-row Python).
     """
-    named_inputs = missing_inputs(pack)[:_MASK_BITS]
+    named_inputs = blank_inputs(pack)[:_MASK_BITS]
     out = pl.repeat("", undecided.len(), dtype=pl.String, eager=True).alias("missing")
     rows = undecided.arg_true()
     if rows.len() == 0 or not named_inputs:
         return out
-    bits = [pl.col(col).is_null().cast(pl.Int64) * (1 << i) for i, (col, _) in enumerate(named_inputs)]
-    masks = inputs.select([col for col, _ in named_inputs]).gather(rows).select(pl.sum_horizontal(bits)).to_series()
+    bits = [blank.cast(pl.Int64) * (1 << i) for i, (_, blank) in enumerate(named_inputs)]
+    masks = inputs.select(_blank_columns(pack, inputs.columns)).gather(rows).select(pl.sum_horizontal(bits)).to_series()
     distinct = masks.unique().sort()
-    labels = pl.Series([";".join(label for i, (_, label) in enumerate(named_inputs) if m >> i & 1) for m in distinct.to_list()], dtype=pl.String)
+    labels = pl.Series([";".join(label for i, (label, _) in enumerate(named_inputs) if m >> i & 1) for m in distinct.to_list()], dtype=pl.String)
     return out.scatter(rows, labels.gather(distinct.search_sorted(masks)))
 
 

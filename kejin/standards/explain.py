@@ -56,8 +56,11 @@ def print_report(rec: dict[str, Any], console: Console) -> None:
         for ind in rec["indicators"]:
             lo, hi = ind["points_band"]
             pts = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g} (?)"
-            value = ind["value"]
-            t.add_row(f"{ind['name_zh']} / {ind['name_en']}", _fmt(value, ind["unit"]), pts, f"{ind['max_points']:g}")
+            value = _fmt(ind["value"], ind["unit"])
+            via = ind.get("via")
+            if via and ind["value"] is not None:  # the alternative that earns the points
+                value += f" ({via['name_zh']} / {via['name_en']})"
+            t.add_row(f"{ind['name_zh']} / {ind['name_en']}", value, pts, f"{ind['max_points']:g}")
         console.print(t)
     t = Table(header_style="bold")
     for c in ("", "条件 / route", "condition"):

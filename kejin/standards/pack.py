@@ -220,6 +220,11 @@ class StandardPack(PackMeta):
 
     kind: Literal["standard"]
     family: str | None = None  # e.g. "listing" for exchange listing standards
+    # "actual period" (HNTE): a year before the firm was established is outside its evaluation
+    # period, so the absent row of such a year is not a missing input (the pack's expressions
+    # must give such years no weight themselves; see the hnte pack). Without it every earlier
+    # year an expression reads is needed.
+    actual_period: bool = False
     derived: dict[str, str] = {}
     groups: list[Group] = []
     indicators: list[Indicator] = []
@@ -315,6 +320,8 @@ def _check_semantics(pack: StandardPack, file: str) -> None:
                 bad(f"verdict.routes[{r}].group_minimums[{m}]", f"未知指标组 {minimum.group}", f"unknown group {minimum.group}")
         if route.kind == "score" and not pack.indicators:
             bad(f"verdict.routes[{r}]", "评分路径需要指标", "a score route needs indicators")
+    if pack.actual_period and ex.Use("established", 0) not in pack.uses():
+        bad("actual_period", "actual_period 需要规则包读取成立日期(established)，如 age_years()", "actual_period needs the pack to read `established` (e.g. age_years())")
     if problems:
         raise PackError(problems)
 

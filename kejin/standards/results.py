@@ -30,13 +30,72 @@ def missing_list(row: dict[str, Any]) -> list[str]:
     return [m for m in (row.get("missing") or "").split(";") if m]
 
 
-def missing_label(name: str, lang: str) -> str:
-    """``revenue@t-1`` → 营业收入(上1年) / Operating (sales) revenue (1 year earlier)."""
+def missing_label(name: str, lang: str, year: int | None = None) -> str:
+    """``revenue@t-1`` → 营业收入(前1年) / Operating (sales) revenue (1 year earlier); with the
+    row's ``year`` (2024) the earlier year is named too: 营业收入(前1年，即2023年)."""
     field_name, _, lag = name.partition("@t-")
     f = schema.field(field_name)
+    when = year - int(lag) if lag and year is not None else None
     if lang == "zh":
-        return f.zh + (f"(前{lag}年)" if lag else "")
-    return f.en + (f" ({lag} year{'s' if lag != '1' else ''} earlier)" if lag else "")
+        return f.zh + (f"(前{lag}年" + (f"，即{when}年" if when is not None else "") + ")" if lag else "")
+    return f.en + (f" ({lag} year{'s' if lag != '1' else ''} earlier" + (f", {when}" if when is not None else "") + ")" if lag else "")
+
+
+def _straddles(lo: Any, hi: Any, ge: float | None, gt: float | None) -> bool:
+    """A band [lo, hi] that a mark (``>= ge`` or ``> gt``) cannot decide."""
+    if lo is None or hi is None:
+        return False
+    if ge is not None:
+        return lo < ge <= hi
+    return gt is not None and lo <= gt < hi
+
+
+def _mark(ge: float | None, gt: float | None) -> str:
+    return f"≥{_num(ge)}" if ge is not None else f">{_num(gt)}"
+
+
+def _band(lo: Any, hi: Any) -> str:
+    return f"{_num(lo)}" if lo == hi else f"{_num(lo)}–{_num(hi)}"
+
+
+def undecided_parts(pack: StandardPack, row: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What keeps an undecided verdict open (zh, en): gates and route conditions that cannot be
+    decided, and score bands (total, indicator or group minimums) that straddle their mark."""
+    zh: list[str] = []
+    en: list[str] = []
+    for g in pack.verdict.gates:
+        if row.get(f"gate__{g.id}") is None:
+            zh.append(f"条件“{g.name.zh}”无法判定")
+            en.append(f"condition '{g.name.en}' cannot be decided")
+    for r in pack.verdict.routes:
+        if row.get(f"route__{r.id}") is not None:
+            continue
+        for c in r.all:
+            if row.get(f"cond__{r.id}__{c.id}") is None:
+                zh.append(f"{r.id}：条件“{c.name.zh}”无法判定")
+                en.append(f"{r.id}: condition '{c.name.en}' cannot be decided")
+        if r.kind != "score" or r.min_total is None:
+            continue
+        lo, hi = row.get("total_lo"), row.get("total_hi")
+        if _straddles(lo, hi, r.min_total.ge, r.min_total.gt):
+            mark = _mark(r.min_total.ge, r.min_total.gt)
+            zh.append(f"得分区间 {_band(lo, hi)} 跨越“{r.name.zh}”的分数线（{mark}）")
+            en.append(f"the score range {_band(lo, hi)} straddles the mark of '{r.name.en}' ({mark})")
+        for m in r.indicator_minimums:
+            ind = pack.indicator(m.indicator)
+            lo, hi = row.get(f"{ind.id}__lo"), row.get(f"{ind.id}__hi")
+            if _straddles(lo, hi, m.ge, m.gt):
+                mark = _mark(m.ge, m.gt)
+                zh.append(f"指标“{ind.name.zh}”得分区间 {_band(lo, hi)} 跨越最低要求（{mark}）")
+                en.append(f"the points range {_band(lo, hi)} of '{ind.name.en}' straddles its minimum ({mark})")
+        for gm in r.group_minimums:
+            group = next(g for g in pack.groups if g.id == gm.group)
+            lo, hi = row.get(f"group__{gm.group}__lo"), row.get(f"group__{gm.group}__hi")
+            if _straddles(lo, hi, gm.ge, None):
+                mark = _mark(gm.ge, None)
+                zh.append(f"“{group.name.zh}”小计区间 {_band(lo, hi)} 跨越最低要求（{mark}）")
+                en.append(f"the '{group.name.en}' sub-total range {_band(lo, hi)} straddles its minimum ({mark})")
+    return zh, en
 
 
 def fmt_change(lever: str, current: float | None, needed: float) -> tuple[str, str]:
@@ -50,6 +109,19 @@ def fmt_change(lever: str, current: float | None, needed: float) -> tuple[str, s
     return f"{f.zh} {sign}{abs(delta):g}", f"{f.en} {sign}{abs(delta):g}"
 
 
+def _expert_bands(pack: StandardPack, row: dict[str, Any]) -> bool:
+    """Some indicator sits, surely, in a tier whose points are a range (``points: [7, 8]``)."""
+    for ind in pack.indicators:
+        band = (row.get(f"{ind.id}__lo"), row.get(f"{ind.id}__hi"))
+        if band[0] is None or band[0] == band[1]:
+            continue
+        for sc in ind.scales:
+            idx = row.get(f"idx__{ind.id}__{sc.id}")
+            if idx is not None and not sc.points_from_value and tuple(sc.tiers[idx].band) == band:
+                return True
+    return False
+
+
 def reason(pack: StandardPack, row: dict[str, Any]) -> dict[str, str]:
     decided = row["decided_by"]
     if decided.startswith("route:"):
@@ -60,11 +132,22 @@ def reason(pack: StandardPack, row: dict[str, Any]) -> dict[str, str]:
         gid = decided.split(":", 1)[1]
         gate = next(g for g in pack.verdict.gates if g.id == gid)
         return {"code": decided, "zh": f"不符合条件：{gate.name.zh}", "en": f"fails condition: {gate.name.en}"}
-    if decided == "missing":
-        names = missing_list(row)
-        zh = "、".join(missing_label(m, "zh") for m in names) or "—"
-        en = ", ".join(missing_label(m, "en") for m in names) or "—"
+    names = missing_list(row) if decided in ("missing", "undecided") else []
+    if names:
+        year = row.get("year")
+        zh = "、".join(missing_label(m, "zh", year) for m in names)
+        en = ", ".join(missing_label(m, "en", year) for m in names)
         return {"code": decided, "zh": f"无法评价：缺少 {zh}", "en": f"not evaluable: missing {en}"}
+    if decided in ("missing", "undecided"):
+        # every input is known: a band of points left to expert discretion straddles a mark, or a
+        # figure cannot be worked out (e.g. a division by zero)
+        zh_parts, en_parts = undecided_parts(pack, row)
+        if not zh_parts:
+            zh_parts, en_parts = ["认定结果无法判定"], ["the verdict cannot be decided"]
+        if decided == "undecided" and _expert_bands(pack, row):
+            zh_parts.append("各项输入均已知，区间来自档内由专家酌定的分值")
+            en_parts.append("every input is known; the range comes from points within bands that are left to the experts")
+        return {"code": decided, "zh": "无法评价：" + "；".join(zh_parts), "en": "not evaluable: " + "; ".join(en_parts)}
     parts_zh, parts_en = [], []
     for r in pack.verdict.routes:
         if r.kind == "score":
@@ -169,17 +252,28 @@ def _tier_of(ind: Indicator, row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def indicators_of(pack: StandardPack, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each indicator's value, band and points. For an indicator with alternatives, ``value`` is
+    the value of the alternative that earns its points, named in ``via`` (``{id, name_zh,
+    name_en}``; None for single-scale indicators)."""
     out = []
     for ind in pack.indicators:
         lo, hi = row.get(f"{ind.id}__lo"), row.get(f"{ind.id}__hi")
+        scale = ind.scales[0]
+        via = None
+        if ind.alternatives:
+            chosen = row.get(f"{ind.id}__via")
+            scale = next((sc for sc in ind.scales if sc.id == chosen), scale)
+            if chosen is not None:
+                via = {"id": scale.id, "name_zh": scale.name.zh, "name_en": scale.name.en}
         out.append(
             {
                 "id": ind.id,
                 "name_zh": ind.name.zh,
                 "name_en": ind.name.en,
                 "group": ind.group,
-                "unit": ind.scales[0].unit,
+                "unit": scale.unit,
                 "value": _num(row.get(f"{ind.id}__value")),
+                "via": via,
                 "tier": _tier_of(ind, row),
                 "points": _num(lo) if lo == hi else None,
                 "points_band": [_num(lo), _num(hi)],
