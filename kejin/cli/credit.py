@@ -295,18 +295,15 @@ def sharing_split(
     output: Optional[Path] = typer.Option(None, "--output"),
 ) -> None:
     """按顺序把损失拆分到各方，精确到分 / split losses among the parties, in order, to the fen."""
-    from kejin.credit.sharing import FEN_PER_YUAN, load_sharing, split_losses
+    from kejin.credit.sharing import FEN_PER_YUAN, load_sharing, losses_from_frame, split_losses
     from kejin.credit.table import read_table
 
     sharing = load_sharing(pack)
     if data is not None:
-        frame = read_table(data)
-        absent = [c for c in ("tier", "loan", "loss") if c not in frame.columns]
-        if absent:
-            raise typer.BadParameter(f"数据缺少列 / missing columns: {', '.join(absent)}")
+        losses = losses_from_frame(sharing, read_table(data), str(data))
     else:
-        frame = _one_row({"tier": tier, "loan": loan, "loss": loss}, "--tier --loan --loss")
-    losses = [(str(r["tier"]), r["loan"], r["loss"]) for r in frame.iter_rows(named=True)]
+        _one_row({"tier": tier, "loan": loan, "loss": loss}, "--tier --loan --loss")
+        losses = [(sharing.tier_id(tier, field="--tier"), loan, loss)]
     results = split_losses(sharing, losses, pool_balance, str(data) if data else None)
     records = []
     for n, r in enumerate(results, start=1):
@@ -324,13 +321,21 @@ def sharing_split(
         _emit(frame, format, output, "损失分担 loss sharing")
 
 
+def _probability(value: Optional[float], option: str) -> None:
+    """A target probability of the pool running dry must lie strictly between 0 and 1."""
+    from kejin.errors import InputError, Problem
+
+    if value is not None and not 0 < value < 1:
+        raise InputError(Problem("sharing.target", f"{option} 必须在 0 与 1 之间（不含端点）", f"{option} must lie strictly between 0 and 1", field=option, value=value))
+
+
 def _simulate(pack, loans, scenarios, rho, seed, pool_balance, amount, pd, lgd, tier, default_lgd):
     from kejin.credit.portfolio import loans_from_frame, simulate
     from kejin.credit.sharing import load_sharing
     from kejin.credit.table import read_table
 
     sharing = load_sharing(pack)
-    book = loans_from_frame(read_table(loans), str(loans), amount, pd, lgd, tier, default_lgd)
+    book = loans_from_frame(read_table(loans), str(loans), amount, pd, lgd, tier, default_lgd, sharing)
     with progress("模拟 simulating", total=None):
         simulation = simulate(sharing, book, scenarios, rho, seed, pool_balance)
     return sharing, simulation
@@ -369,6 +374,7 @@ def sharing_simulate(
     """蒙特卡洛组合模拟：各方预期损失、99% 损失、资金池耗尽概率 / portfolio Monte Carlo by party."""
     from kejin.credit.portfolio_report import party_rows, write_simulation_report
 
+    _probability(target_dry, "--target-dry")
     sharing, simulation = _simulate(pack, loans, scenarios, rho, seed, pool_balance, amount, pd, lgd, tier, default_lgd)
     frame = pl.DataFrame(
         party_rows(sharing, simulation), schema=["party_zh", "party_en", "expected_loss", "loss_99", "expected_shortfall_99"], orient="row"
@@ -398,6 +404,7 @@ def sharing_size_pool(
     default_lgd: Optional[float] = _LOAN_OPTIONS["default_lgd"],
 ) -> None:
     """资金池规模：耗尽概率不超过目标所需的最小余额 / the smallest pool balance for a target P(dry)."""
+    _probability(target, "--target")
     sharing, simulation = _simulate(pack, loans, scenarios, rho, seed, None, amount, pd, lgd, tier, default_lgd)
     needed = simulation.pool_needed(target)
     if needed is None:

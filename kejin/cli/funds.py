@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
@@ -73,14 +74,14 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title:
                     [[_fmt(v) for v in row] for row in frame.select(shown).iter_rows()])
 
 
-def _note(frame: pl.DataFrame) -> pl.DataFrame:
-    """One bilingual IRR note column."""
-    if "irr_note_zh" not in frame.columns:
+def _note(frame: pl.DataFrame, base: str = "irr_note") -> pl.DataFrame:
+    """One bilingual note column from ``<base>_zh`` and ``<base>_en``."""
+    if f"{base}_zh" not in frame.columns:
         return frame
     return frame.with_columns(
-        pl.when(pl.col("irr_note_zh").is_not_null())
-        .then(pl.concat_str([pl.col("irr_note_zh"), pl.lit(" / "), pl.col("irr_note_en")]))
-        .alias("irr_note")
+        pl.when(pl.col(f"{base}_zh").is_not_null())
+        .then(pl.concat_str([pl.col(f"{base}_zh"), pl.lit(" / "), pl.col(f"{base}_en")]))
+        .alias(base)
     )
 
 
@@ -101,6 +102,50 @@ def _warn(problems: list) -> None:
         err_console.print(f"[yellow]警告 / warning[/yellow] {p.text()}")
     if len(problems) > 50:
         err_console.print(f"… {len(problems) - 50} more warnings")
+
+
+def _day(text: Optional[str], option: str) -> Optional[date]:
+    """A date option (YYYY-MM-DD); anything else is a bilingual error naming the option."""
+    import re
+
+    from kejin.errors import InputError, Problem
+
+    if text is None:
+        return None
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            zh, en = "该日期不存在（月份须为 1–12，日须在当月天数内）", "no such date (the month must be 1–12 and the day within the month)"
+    else:
+        zh, en = "日期格式应为 YYYY-MM-DD（如 2019-12-31）", "a date must be written YYYY-MM-DD (e.g. 2019-12-31)"
+    raise InputError(Problem("option.date", zh, en, field=option, value=text))
+
+
+def _rates(text: str, option: str) -> list[float]:
+    """Comma-separated rates, each a number within 0–1; every bad item is reported."""
+    from kejin.errors import InputError, Problem
+
+    rates, problems = [], []
+    for part in (x.strip() for x in text.split(",")):
+        if not part:
+            continue
+        try:
+            rate = float(part.rstrip("%")) / (100 if part.endswith("%") else 1)
+        except ValueError:
+            problems.append(Problem("option.rate", "不是数字（应为 0–1 之间的比例，如 0.2,0.4）",
+                                    "not a number (rates are shares within 0–1, e.g. 0.2,0.4)",
+                                    field=option, value=part))
+            continue
+        if not 0 <= rate <= 1:
+            problems.append(Problem("option.rate", "容亏率须在 0 到 1 之间", "a rate must lie within 0–1",
+                                    field=option, value=part))
+        else:
+            rates.append(rate)
+    if problems:
+        raise InputError(problems)
+    return rates
 
 
 # ---------------------------------------------------------------- import
@@ -159,7 +204,9 @@ def metrics(
         _emit(frame, fmt, output, "J 曲线 / J-curve", ["fund_id", "as_of", "age_years", "paid_in", "distributed", "nav",
                                                       "dpi", "tvpi", "irr"], lang)
         return
-    frame = _note(m.fund_metrics(flows, navs))
+    frame = _note(_note(m.fund_metrics(flows, navs)), "nav_note")
+    if fmt == OutputFormat.table and lang in ("zh", "en"):
+        frame = frame.with_columns(pl.col(f"nav_note_{lang}").alias("nav_note"))
     if ledger is not None:
         without = m.fund_metrics(book.signed_flows(without_facility=True), navs).select(
             "fund_id", pl.col("irr").alias("irr_without_facility"))
@@ -167,10 +214,11 @@ def metrics(
     if index is not None:
         frame = frame.join(m.pme(flows, navs, m.read_index(index), str(index)), on="fund_id", how="left")
     first = ["fund_id", "irr", "irr_status", "irr_note", "irr_roots", "tvpi", "dpi", "rvpi"]
-    frame = frame.select(first + [c for c in frame.columns if c not in first and not c.startswith("irr_note_")])
+    frame = frame.select(first + [c for c in frame.columns
+                                  if c not in first and not c.startswith(("irr_note_", "nav_note_", "pme_note_"))])
     _emit(frame, fmt, output, "基金业绩 / fund performance",
           ["fund_id", "paid_in", "distributed", "nav", "dpi", "rvpi", "tvpi", "irr", "irr_without_facility", "ks_pme",
-           "direct_alpha", "irr_note"], lang)
+           "direct_alpha", "irr_note", "nav_note"], lang)
 
 
 # ---------------------------------------------------------------- evaluate
@@ -192,10 +240,10 @@ def evaluate(
     from kejin.funds import lifecycle, packs
     from kejin.funds.ledger import load_ledger
 
+    day = _day(as_of, "--as-of")
     book = load_ledger(ledger)
     _warn(book.warnings)
     loaded = packs.load_lifecycle_pack(pack)
-    day = date.fromisoformat(as_of) if as_of else None
     latest, judged = lifecycle.evaluate(book, loaded.pack, day, fund)
     frame = judged if history else latest
     frame = _by_lang(frame.with_columns(
@@ -230,9 +278,10 @@ def tolerance(
     from kejin.funds import tolerance as tol
     from kejin.funds.ledger import load_ledger
 
+    day = _day(as_of, "--as-of")
     book = load_ledger(ledger)
     loaded = packs.load_tolerance_pack(pack)
-    funds, losses = tol.assess(book, loaded.pack, date.fromisoformat(as_of) if as_of else None, scheme)
+    funds, losses = tol.assess(book, loaded.pack, day, scheme)
     if fmt == OutputFormat.json:
         text = json.dumps({"pack": loaded.provenance(), "funds": _records(funds), "losses": _records(losses)},
                           ensure_ascii=False, indent=2, default=str)
@@ -300,9 +349,10 @@ def pacing(
     from kejin.funds import pacing as pc
     from kejin.funds.ledger import load_ledger
 
+    day = _day(as_of, "--as-of")
     book = load_ledger(ledger)
     loaded = packs.load_lifecycle_pack(pack)
-    start = date.fromisoformat(as_of) if as_of else book.navs.get_column("date").max()
+    start = day or book.navs.get_column("date").max()
     forecast = pc.existing(book, fof, loaded.pack, start, horizon)
     if plan is not None:
         forecast = pc.combine(forecast, pc.planned(pc.read_plan(plan), loaded.pack, start.year + 1, horizon))
@@ -329,6 +379,11 @@ def pacing(
 
 
 # ---------------------------------------------------------------- simulate
+class Backend(str, Enum):
+    numpy = "numpy"
+    jax = "jax"
+
+
 @funds_app.command("simulate")
 def simulate(
     strategy: str = typer.Option("vc", "--strategy", help="情景（规则包中的策略）/ scenario: seed|angel|vc|growth"),
@@ -336,7 +391,7 @@ def simulate(
     deals: int = typer.Option(30, "--deals", min=1, help="每只基金项目数 / deals per fund"),
     years: Optional[int] = typer.Option(None, "--years", min=2, max=40, help="年限（默认情景存续期）/ years"),
     seed: int = typer.Option(0, "--seed", help="随机种子 / random seed"),
-    backend: str = typer.Option("numpy", "--backend", help="numpy 或 jax / numpy or jax"),
+    backend: Backend = typer.Option(Backend.numpy, "--backend", help="numpy 或 jax（需安装 jax）/ numpy or jax (needs jax)"),
     tolerance_rates: str = typer.Option("0.2,0.4,0.6", "--tolerance-rates", help="基金层面容亏率 / fund-level tolerance rates"),
     ends_well: float = typer.Option(1.0, "--ends-well", help="期末 TVPI 不低于此值视为“结果良好” / final TVPI of a fund that ends well"),
     pack: Optional[Path] = typer.Option(None, "--pack", help="模拟假设规则包 / simulation pack"),
@@ -348,16 +403,18 @@ def simulate(
     from kejin.funds import montecarlo as mc
     from kejin.funds import packs
 
+    chosen = _rates(tolerance_rates, "--tolerance-rates")
+    if backend is Backend.jax:
+        mc.require_jax()
     sim = packs.load("funds.simulation", pack)
     if strategy not in sim.pack.scenarios:
         raise typer.BadParameter(f"未知情景 / unknown scenario {strategy}")
     assumptions = sim.pack.scenario(strategy)
     with progress("模拟 / simulating"):
-        result = mc.simulate(assumptions, funds, deals, years, seed, backend)
+        result = mc.simulate(assumptions, funds, deals, years, seed, backend.value)
     life = packs.load_lifecycle_pack()
     tol = packs.load_tolerance_pack().pack
-    rates = sorted({float(x) for x in tolerance_rates.split(",") if x.strip()} |
-                   {s.portfolio_loss_rate for s in tol.schemes if s.portfolio_loss_rate is not None})
+    rates = sorted(set(chosen) | {s.portfolio_loss_rate for s in tol.schemes if s.portfolio_loss_rate is not None})
     caps = sorted({s.project_loss_cap for s in tol.schemes if s.project_loss_cap is not None})
     by_year = mc.by_year(result)
     losses = mc.loss_exceedance(result, rates, caps)
@@ -365,7 +422,7 @@ def simulate(
     summary = mc.irr_summary(result)
     if fmt == OutputFormat.json:
         doc = {"scenario": strategy, "funds": funds, "deals": deals, "years": years or assumptions.scenario.life,
-               "seed": seed, "backend": backend, "pack": sim.provenance(), "summary": summary,
+               "seed": seed, "backend": backend.value, "pack": sim.provenance(), "summary": summary,
                "by_year": _records(by_year), "loss_exceedance": _records(losses), "false_alarms": _records(alarms)}
         text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
         (Path(output).write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))

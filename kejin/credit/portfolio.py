@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 from scipy import special
 
-from kejin.credit.sharing import Sharing
-from kejin.credit.table import MAX_LISTED_ROWS, excel_row
+from kejin.credit.sharing import MAX_YUAN, Sharing, check_yuan
+from kejin.credit.table import MAX_LISTED_ROWS, excel_row, read_amounts
 from kejin.errors import InputError, Problem
 
 CELLS_PER_CHUNK = 8_000_000  # loans × scenarios drawn at once: ~32 MB of float32 per worker
@@ -46,27 +46,47 @@ def loans_from_frame(
     lgd: str = "lgd",
     tier: str = "tier",
     default_lgd: float | None = None,
+    sharing: Sharing | None = None,
 ) -> Loans:
-    """Read and check the loan columns; every bad value is reported with its row."""
+    """Read and check the loan columns; every bad value is reported with its row. With ``sharing``, each
+    loan's tier is checked against the pack's tiers (a blank or unknown tier names its row)."""
     needed = [amount, pd, tier] + ([] if default_lgd is not None else [lgd])
     absent = [c for c in needed if c not in frame.columns]
     if absent:
-        raise InputError([Problem("input.no_column", "数据中没有该列", "the column is not in the data", file=file, field=c) for c in absent])
+        raise InputError(
+            [
+                Problem("input.no_column", f"数据中没有该列（现有：{', '.join(frame.columns[:20])}）", f"the column is not in the data (present: {', '.join(frame.columns[:20])})", file=file, field=c)
+                for c in absent
+            ]
+        )
+    if default_lgd is not None and not 0 <= default_lgd <= 1:
+        raise InputError(Problem("input.out_of_range", "--default-lgd 必须在 [0, 1] 内", "--default-lgd must lie in [0, 1]", field="--default-lgd", value=default_lgd))
     problems: list[Problem] = []
 
     def column(name: str, low: float, high: float, low_open: bool) -> np.ndarray:
-        values = frame.get_column(name).cast(pl.Float64, strict=False).to_numpy()
-        bad = np.isnan(values) | (values <= low if low_open else values < low) | (values > high)
+        read = read_amounts(frame.get_column(name))
+        values = read.values
+        with np.errstate(invalid="ignore"):
+            bad = read.bad | (values <= low if low_open else values < low) | (values > high)
         for i in np.flatnonzero(bad)[:MAX_LISTED_ROWS]:
-            problems.append(
-                Problem("input.out_of_range", f"取值必须在 {'(' if low_open else '['}{low}, {high}] 内", f"the value must lie in {'(' if low_open else '['}{low}, {high}]", file=file, row=excel_row(int(i)), field=name, value=frame.get_column(name)[int(i)])
-            )
+            zh = "取值为空" if read.blank[i] else "取值不是数字" if read.text[i] else f"取值必须在 {'(' if low_open else '['}{low:g}, {high:g}] 内"
+            en = "the value is blank" if read.blank[i] else "the value is not a number" if read.text[i] else f"the value must lie in {'(' if low_open else '['}{low:g}, {high:g}]"
+            problems.append(Problem("input.out_of_range", zh, en, file=file, row=excel_row(int(i)), field=name, value=frame.get_column(name)[int(i)]))
         return values
 
-    amounts = column(amount, 0, np.inf, True)
+    amounts = column(amount, 0, MAX_YUAN, True)
     pds = column(pd, 0, 1, False)
     lgds = np.full(frame.height, default_lgd) if default_lgd is not None else column(lgd, 0, 1, False)
-    tiers = frame.get_column(tier).cast(pl.String).fill_null("").to_numpy()
+    raw_tiers = frame.get_column(tier).cast(pl.String)
+    tiers = raw_tiers.str.strip_chars().fill_null("").to_numpy()
+    if sharing is not None:
+        for value in np.unique(tiers):
+            rows = np.flatnonzero(tiers == value)
+            try:
+                sharing.tier_id(str(value), file, excel_row(int(rows[0])), tier)
+            except InputError as exc:
+                for i in rows[:MAX_LISTED_ROWS]:
+                    problems += [replace(p, row=excel_row(int(i)), value=raw_tiers[int(i)]) for p in exc.problems]
     if problems:
         raise InputError(problems)
     return Loans(amounts, np.clip(pds, 0, 1), lgds, tiers)
@@ -140,6 +160,8 @@ def simulate(
         raise InputError(Problem("sharing.rho", "资产相关系数必须在 [0, 1) 内", "the asset correlation must lie in [0, 1)", value=rho))
     if scenarios < 1:
         raise InputError(Problem("sharing.scenarios", "情景数必须为正", "the number of scenarios must be positive", value=scenarios))
+    if pool_balance is not None:
+        check_yuan(pool_balance, "--pool-balance")
     for tier in np.unique(loans.tier):
         sharing.tier_id(str(tier))
     loss = loans.amount * loans.lgd

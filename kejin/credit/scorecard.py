@@ -34,7 +34,15 @@ from kejin.credit.card import (
 from kejin.credit.evaluation import evaluate
 from kejin.credit.logistic import fit_logistic
 from kejin.credit.scaling import Scaling
-from kejin.credit.table import MAX_LISTED_ROWS, category_values, detect_kinds, excel_row, numeric_values, read_target
+from kejin.credit.table import (
+    MAX_LISTED_ROWS,
+    category_values,
+    detect_kinds,
+    excel_row,
+    looks_numeric,
+    numeric_values,
+    read_target,
+)
 from kejin.errors import InputError, Problem
 from kejin.rules.packfile import file_sha256
 
@@ -85,8 +93,10 @@ def _choose_features(frame: pl.DataFrame, target: str, options: FitOptions, file
             not explicit
             and not column.dtype.is_numeric()
             and name not in options.categorical
+            and name not in options.numeric
             and distinct >= IDENTIFIER_MIN_DISTINCT
             and distinct > IDENTIFIER_DISTINCT_SHARE * (len(column) - column.null_count())
+            and not looks_numeric(column)  # figures with a stray word are a numeric feature, not an id
         ):
             reason = ("feature.identifier", "文本列取值几乎各不相同，视为编号而非特征", "text column with mostly distinct values: an identifier, not a feature")
         else:

@@ -17,11 +17,13 @@ so the parts always add up to the loss exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from kejin.errors import InputError, PackError, Problem
@@ -31,6 +33,8 @@ from kejin.rules.packfile import PackMeta, Source, file_sha256, read_yaml, valid
 PACK_DIR = Path(__file__).resolve().parent.parent / "packs" / "credit"
 DEFAULT_SHARING_PACK = PACK_DIR / "risk-sharing-2024-60.yaml"
 FEN_PER_YUAN = 100
+# Amounts are split in float64 and rounded to the fen: exact while the fen count stays well below 2**53.
+MAX_YUAN = 1e13
 SPLIT_ROLES = ("bank", "national_fund", "reguarantor", "guarantor")
 Role = Literal["bank", "national_fund", "reguarantor", "guarantor", "pool", "insurer"]
 
@@ -127,8 +131,21 @@ class Sharing:
             fixed[remainder[0]] = 1.0 - sum(fixed.values())
         return fixed
 
-    def tier_id(self, tier: str, file: str | None = None, row: int | None = None) -> str:
-        if tier not in self.pack.tiers:
+    def tier_id(self, tier: str | None, file: str | None = None, row: int | None = None, field: str = "tier") -> str:
+        """The tier as the pack names it (surrounding spaces trimmed); blank or unknown is an error."""
+        text = "" if tier is None else str(tier).strip()
+        if not text:
+            raise InputError(
+                Problem(
+                    "sharing.blank_tier",
+                    f"层级为空；可用：{', '.join(self.pack.tiers)}",
+                    f"the tier is blank; known: {', '.join(self.pack.tiers)}",
+                    file=file,
+                    row=row,
+                    field=field,
+                )
+            )
+        if text not in self.pack.tiers:
             raise InputError(
                 Problem(
                     "sharing.unknown_tier",
@@ -136,11 +153,11 @@ class Sharing:
                     f"the pack has no such tier; known: {', '.join(self.pack.tiers)}",
                     file=file,
                     row=row,
-                    field="tier",
+                    field=field,
                     value=tier,
                 )
             )
-        return tier
+        return text
 
     # ------------------------------------------------------------ waterfall (vectorised)
 
@@ -203,7 +220,76 @@ class SplitResult:
     pool_balance_after_fen: int | None
 
 
+def check_yuan(value: object, field: str, file: str | None = None, row: int | None = None, minimum: float = 0.0) -> float:
+    """An amount in yuan from an option or a cell: a finite number, not below ``minimum``, at most
+    ``MAX_YUAN``; text with thousands separators ("1,000") is read as a number."""
+    from kejin.credit.table import read_amounts
+
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        x = float(value)  # a number already (an option, a parsed cell): checked without building a column
+        if math.isfinite(x) and abs(x) <= MAX_YUAN and x >= minimum:
+            return x
+        cell = pl.Series([x], dtype=pl.Float64)
+    else:
+        cell = pl.Series([None if value is None else str(value)], dtype=pl.String)
+    amounts = read_amounts(cell)
+    problem = _amount_problem(amounts, 0, field, file, row, value, minimum)
+    if problem is not None:
+        raise InputError(problem)
+    return float(amounts.values[0])
+
+
+def _amount_problem(amounts, i: int, field: str, file: str | None, row: int | None, value: object, minimum: float) -> Problem | None:
+    if amounts.blank[i]:
+        return Problem("money.blank", "金额为空（或为 NaN）", "the amount is blank (or NaN)", file=file, row=row, field=field, value=value)
+    if amounts.text[i]:
+        return Problem("money.not_number", "金额不是数字", "the amount is not a number", file=file, row=row, field=field, value=value)
+    x = amounts.values[i]
+    if amounts.infinite[i] or abs(x) > MAX_YUAN:
+        return Problem("money.too_large", f"金额过大或为无穷（最多 {MAX_YUAN:,.0f} 元）", f"the amount is infinite or too large (at most {MAX_YUAN:,.0f} yuan)", file=file, row=row, field=field, value=value)
+    if x < minimum:
+        return Problem("money.negative", "金额不能为负", "the amount cannot be negative", file=file, row=row, field=field, value=value)
+    return None
+
+
+def losses_from_frame(sharing: "Sharing", frame: pl.DataFrame, file: str | None = None) -> list[tuple[str, float, float]]:
+    """``(tier, loan, loss)`` per row of a losses table (columns ``tier, loan, loss``); every bad cell is
+    reported with its row (header = row 1) before anything is split."""
+    from kejin.credit.table import excel_row, read_amounts
+
+    absent = [c for c in ("tier", "loan", "loss") if c not in frame.columns]
+    if absent:
+        raise InputError(
+            [Problem("input.no_column", f"数据中没有该列（需要 tier, loan, loss；现有：{', '.join(frame.columns[:20])}）",
+                     f"the column is not in the data (needed: tier, loan, loss; present: {', '.join(frame.columns[:20])})",
+                     file=file, field=c) for c in absent]
+        )
+    if frame.height == 0:
+        raise InputError(Problem("input.empty", "损失表没有数据行", "the losses table has no rows", file=file))
+    loans, losses = read_amounts(frame.get_column("loan")), read_amounts(frame.get_column("loss"))
+    raw_loan, raw_loss, raw_tier = (frame.get_column(c).to_list() for c in ("loan", "loss", "tier"))
+    problems: list[Problem] = []
+    out = []
+    for i in range(frame.height):
+        row = excel_row(i)
+        found = [p for p in (_amount_problem(loans, i, "loan", file, row, raw_loan[i], -np.inf),
+                             _amount_problem(losses, i, "loss", file, row, raw_loss[i], -np.inf)) if p is not None]
+        try:
+            tier = sharing.tier_id(raw_tier[i], file, row)
+        except InputError as exc:
+            found += exc.problems
+            tier = ""
+        problems += found
+        if len(problems) >= 200:
+            break
+        out.append((tier, float(loans.values[i]), float(losses.values[i])))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
 def yuan_to_fen(value: float, field: str, file: str | None = None, row: int | None = None) -> int:
+    value = check_yuan(value, field, file, row, minimum=-np.inf)
     fen = round(float(value) * FEN_PER_YUAN)
     if abs(fen - float(value) * FEN_PER_YUAN) > 1e-6 * max(1.0, abs(fen)):
         raise InputError(Problem("money.sub_fen", "金额精度不能小于分", "an amount finer than one fen", file=file, row=row, field=field, value=value))
@@ -223,7 +309,7 @@ def split_losses(
         row = i + 2 if file else None
         try:
             loan_fen, loss_fen = yuan_to_fen(loan, "loan", file, row), yuan_to_fen(loss, "loss", file, row)
-            sharing.tier_id(tier, file, row)
+            tier = sharing.tier_id(tier, file, row)
         except InputError as exc:
             problems += exc.problems
             continue
@@ -231,7 +317,7 @@ def split_losses(
             problems.append(Problem("sharing.loan", "贷款金额必须为正", "the loan amount must be positive", file=file, row=row, field="loan", value=loan))
         if loss_fen < 0:
             problems.append(Problem("sharing.negative_loss", "损失不能为负", "a loss cannot be negative", file=file, row=row, field="loss", value=loss))
-        if loss_fen > loan_fen:
+        if loss_fen > loan_fen > 0:
             problems.append(
                 Problem(
                     "sharing.loss_exceeds_loan",
@@ -244,12 +330,18 @@ def split_losses(
                 )
             )
         prepared.append((tier, loan_fen, loss_fen))
+    if pool_balance_yuan is not None:
+        try:
+            check_yuan(pool_balance_yuan, "--pool-balance")
+            yuan_to_fen(pool_balance_yuan, "--pool-balance")
+        except InputError as exc:
+            problems += exc.problems
     if problems:
         raise InputError(problems)
     balance_fen = None
     if sharing.pool is not None:
         start = pool_balance_yuan if pool_balance_yuan is not None else sharing.pool.balance_yuan
-        balance_fen = None if start is None else yuan_to_fen(start, "pool_balance")
+        balance_fen = None if start is None else yuan_to_fen(start, "--pool-balance")
     results = []
     for tier, loan_fen, loss_fen in prepared:
         available = None if balance_fen is None else np.array([balance_fen / FEN_PER_YUAN])

@@ -21,6 +21,13 @@ FeatureKind = Literal["numeric", "categorical"]
 # Row numbers as a user sees them in Excel: line 1 is the header.
 HEADER_LINES = 1
 MAX_LISTED_ROWS = 20
+NULL_VALUES = ["", "NA", "N/A", "null", "NULL", "NaN", "nan"]
+# A text column is read as numbers when more than this share of its non-blank cells are numbers: a few
+# stray words ("n/a", "-") in a column of figures are then reported row by row, not turned into
+# thousands of categories.
+NUMERIC_TEXT_SHARE = 0.5
+# Thousands separators only: "1,000,000.50"; "1,5" is not a number.
+_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 TRUE_WORDS = {"1", "true", "yes", "y", "bad", "default", "defaulted", "违约", "是"}
 FALSE_WORDS = {"0", "false", "no", "n", "good", "performing", "正常", "否"}
 
@@ -39,16 +46,28 @@ def read_table(path: Path | str) -> pl.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pl.read_parquet(path)
         if suffix in (".csv", ".txt", ".tsv"):
-            return pl.read_csv(
-                path,
-                separator="\t" if suffix == ".tsv" else ",",
-                infer_schema_length=100_000,
-                null_values=["", "NA", "N/A", "null", "NULL", "NaN", "nan"],
-                encoding="utf8-lossy",
-            )
+            options = dict(separator="\t" if suffix == ".tsv" else ",", null_values=NULL_VALUES, encoding="utf8-lossy")
+            try:
+                return pl.read_csv(path, infer_schema_length=100_000, **options)
+            except pl.exceptions.ComputeError:
+                # a text cell below the rows used to guess the types ("n/a" in row 500 000 of a number
+                # column): read with types guessed from every row, so the cell is reported by row
+                return pl.read_csv(path, infer_schema_length=None, **options)
     except (pl.exceptions.PolarsError, OSError) as exc:
+        if suffix in (".csv", ".txt", ".tsv"):
+            from kejin.funds.tables import csv_problem
+
+            located = csv_problem(path, str(path), "\t" if suffix == ".tsv" else ",")
+            if located is not None:
+                raise InputError(located) from None
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            Problem("input.unreadable", f"无法读取数据文件：{exc}", f"cannot read data file: {exc}", file=str(path))
+            Problem(
+                "input.unreadable",
+                "无法读取数据文件（文件损坏或不是所需格式）",
+                f"cannot read the data file (damaged or not in the expected format): {detail}",
+                file=str(path),
+            )
         ) from None
     raise InputError(
         Problem(
@@ -61,18 +80,38 @@ def read_table(path: Path | str) -> pl.DataFrame:
     )
 
 
+def looks_numeric(column: pl.Series) -> bool:
+    """A text column that is mostly numbers: a numeric feature with a few bad cells, not a category."""
+    if column.dtype.is_numeric():
+        return True
+    if column.dtype not in (pl.String, pl.Categorical, pl.Enum):
+        return False
+    head = column.head(10_000).cast(pl.String).str.strip_chars()
+    words = head.is_not_null() & (head != "")
+    if len(column) > len(head) and words.any() and head.cast(pl.Float64, strict=False).null_count() == len(head):
+        return False  # a column of words (codes, names): no need to look further
+    text = column.cast(pl.String).str.strip_chars()
+    text = text.filter(text.is_not_null() & (text != ""))
+    if len(text) == 0:
+        return False
+    numbers = text.cast(pl.Float64, strict=False).is_not_null().sum()
+    # all numbers kept as text (a Parquet string column of codes) stays a category, as before
+    return NUMERIC_TEXT_SHARE * len(text) < numbers < len(text)
+
+
 def detect_kinds(
     frame: pl.DataFrame,
     columns: list[str],
     categorical: set[str] = frozenset(),  # type: ignore[assignment]
     numeric: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, FeatureKind]:
-    """Numbers are numeric, anything else categorical; explicit lists win."""
+    """Numbers are numeric, anything else categorical; explicit lists win. A text column whose cells are
+    mostly numbers is numeric (its text cells are then reported row by row by ``numeric_values``)."""
     kinds: dict[str, FeatureKind] = {}
     for name in columns:
         if name in categorical:
             kinds[name] = "categorical"
-        elif name in numeric or frame.schema[name].is_numeric():
+        elif name in numeric or looks_numeric(frame.get_column(name)):
             kinds[name] = "numeric"
         else:
             kinds[name] = "categorical"
@@ -88,21 +127,66 @@ def numeric_values(frame: pl.DataFrame, name: str, file: str | None) -> np.ndarr
     converted = text.cast(pl.Float64, strict=False)
     bad = (converted.is_null() & text.is_not_null() & (text != "")).arg_true()
     if len(bad):
-        raise InputError(
-            [
+        problems = [
+            Problem(
+                "input.not_numeric",
+                "数值型特征中出现非数字内容（缺失值请留空；若该列是类别，用 --categorical 指定）",
+                "a numeric feature holds text that is not a number (leave a missing value blank; "
+                "if the column is a category, name it with --categorical)",
+                file=file,
+                row=excel_row(int(i)),
+                field=name,
+                value=text[int(i)],
+            )
+            for i in bad[:MAX_LISTED_ROWS]
+        ]
+        if len(bad) > MAX_LISTED_ROWS:
+            problems.append(
                 Problem(
                     "input.not_numeric",
-                    "数值型特征中出现非数字内容",
-                    "a numeric feature holds text that is not a number",
+                    f"另有 {len(bad) - MAX_LISTED_ROWS} 行同样的问题",
+                    f"{len(bad) - MAX_LISTED_ROWS} more rows with the same problem",
                     file=file,
-                    row=excel_row(int(i)),
                     field=name,
-                    value=text[int(i)],
                 )
-                for i in bad[:MAX_LISTED_ROWS]
-            ]
-        )
+            )
+        raise InputError(problems)
     return converted.fill_nan(None).to_numpy().astype(np.float64, copy=False)
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """Numbers read from a column of figures (money, rates): NaN where a cell is unusable, and why."""
+
+    values: np.ndarray
+    blank: np.ndarray  # empty, NA, NaN
+    text: np.ndarray  # not a number
+    infinite: np.ndarray  # inf, or too large for a float ("1e400")
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.blank | self.text | self.infinite
+
+
+def read_amounts(column: pl.Series) -> Amounts:
+    """A column of figures as floats; text is trimmed and thousands separators ("1,000") are accepted,
+    as in kejin's other readers."""
+    if column.dtype.is_numeric():
+        values = column.cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
+        blank = np.isnan(values)
+        text = np.zeros(len(values), dtype=bool)
+    else:
+        raw = column.cast(pl.String).str.strip_chars()
+        grouped = raw.str.contains(_GROUPED).fill_null(False)
+        cleaned = pl.select(pl.when(pl.lit(grouped)).then(pl.lit(raw).str.replace_all(",", "")).otherwise(pl.lit(raw))).to_series()
+        parsed = cleaned.cast(pl.Float64, strict=False)
+        empty = (raw.is_null() | (raw == "") | raw.str.to_lowercase().is_in(["nan", "na", "n/a", "null"])).to_numpy()
+        values = parsed.to_numpy().astype(np.float64, copy=True)
+        blank = empty | (~empty & np.isnan(values) & parsed.is_not_null().to_numpy())
+        text = ~empty & parsed.is_null().to_numpy()
+        values[empty | text] = np.nan
+    infinite = np.isinf(values)
+    return Amounts(values, blank, text, infinite)
 
 
 def category_values(frame: pl.DataFrame, name: str) -> pl.Series:

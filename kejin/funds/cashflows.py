@@ -2,9 +2,10 @@
 metrics, with no import step.
 
 Amounts are signed from the investor's side, as pyxirr takes them: calls negative, distributions
-positive. A row may carry a NAV mark (``nav``) with or without an amount; each fund's latest NAV is its
-terminal value. Rows may come in any order. Oddities that can be real (a distribution before any call,
-flows after the last NAV) are accepted as they are.
+positive. A row may carry a NAV mark (``nav``) with or without an amount; a fund's latest NAV is its
+terminal value when it is dated on or after the fund's last flow (see ``metrics.fund_metrics``). Rows may
+come in any order. Oddities that can be real (a distribution before any call, flows after the last NAV)
+are accepted; a NAV older than the last flow is then stale and not used.
 """
 
 from __future__ import annotations

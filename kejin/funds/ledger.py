@@ -343,8 +343,11 @@ def _warnings(t: dict[str, pl.DataFrame], files: dict[str, str]) -> list[Problem
                     file=files["cashflows"], row=r, field="date", value=str(d)) for r, d in early.select(ROW, "date").iter_rows()]
     last_nav = t["navs"].group_by("fund_id").agg(pl.col("date").max().alias("nav_date"))
     late = f.join(last_nav, on="fund_id", how="inner").filter(pl.col("date") > pl.col("nav_date"))
-    out += [Problem("warn.flow_after_nav", f"现金流晚于最后一次净值日 {n}，不计入该净值的业绩",
-                    f"flow after the last NAV date {n}; not part of figures as of that NAV",
+    out += [Problem("warn.flow_after_nav",
+                    f"现金流晚于最后一次净值日 {n}：该净值已过时，全期业绩不用它（RVPI、TVPI 留空，IRR 与 PME 按已全部退出计算）；"
+                    "请补报此日或之后的净值",
+                    f"flow after the last NAV date {n}: that NAV is stale and the whole-life figures do not use it "
+                    "(RVPI and TVPI blank, IRR and PME as if fully realised); report a NAV on or after this date",
                     file=files["cashflows"], row=r, field="date", value=str(d))
             for r, d, n in late.select(ROW, "date", "nav_date").iter_rows()]
     no_commit = t["funds"].filter(~pl.col("fund_id").is_in(t["commitments"].get_column("fund_id").implode()))

@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from kejin.errors import InputError, Problem
 from kejin.funds.ledger import Ledger
 from kejin.funds.metrics import jcurve
 from kejin.funds.packs import Calibration, FixedRule, LifecyclePack
@@ -138,12 +139,62 @@ def fund_history(ledger: Ledger, without_facility: bool = False) -> pl.DataFrame
 def evaluate(ledger: Ledger, pack: LifecyclePack, as_of: date | None = None,
              fund_ids: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(latest verdict per fund, verdict at every NAV date). The evaluation date of a fund is its last NAV
-    date on or before ``as_of``."""
+    date on or before ``as_of``. An unknown fund id, a fund asked for by id with no NAV mark on or before
+    ``as_of``, or nothing at all to judge is an error naming the option and what the ledger holds."""
+    known = ledger.fund_ids()
+    unknown = [f for f in dict.fromkeys(fund_ids or []) if f not in known]
+    if unknown:
+        raise InputError([
+            Problem("fund.unknown", f"台账中没有基金 {f}（现有：{', '.join(sorted(known))}）",
+                    f"the ledger has no fund {f} (funds: {', '.join(sorted(known))})", field="--fund", value=f)
+            for f in unknown
+        ])
     history = fund_history(ledger)
     if fund_ids:
         history = history.filter(pl.col("fund_id").is_in(fund_ids))
     if as_of is not None:
         history = history.filter(pl.col("as_of") <= as_of)
+    wanted = list(dict.fromkeys(fund_ids)) if fund_ids else known
+    judged_ids = set(history.get_column("fund_id").unique().to_list())
+    missing = [f for f in wanted if f not in judged_ids]
+    if fund_ids and missing:
+        raise InputError(_nothing_to_judge(ledger, missing, as_of))
+    if history.height == 0:
+        raise InputError(_nothing_at_all(ledger, as_of))
     judged = judge(history, pack)
     latest = judged.sort(["fund_id", "as_of"]).group_by("fund_id", maintain_order=True).last()
     return latest, judged
+
+
+def _nothing_to_judge(ledger: Ledger, funds: list[str], as_of: date | None) -> list[Problem]:
+    """Why these funds cannot be judged: no NAV mark at all, or none on or before ``as_of``."""
+    first = dict(ledger.navs.group_by("fund_id").agg(pl.col("date").min()).iter_rows())
+    inception = dict(ledger.funds.select("fund_id", "inception").iter_rows())
+    problems = []
+    for fid in funds[:50]:
+        started = inception.get(fid)
+        if fid not in first:
+            problems.append(Problem("evaluate.no_nav", f"基金 {fid} 没有任何净值记录，无法评价（成立日 {started}）",
+                                    f"fund {fid} has no NAV mark, so it cannot be judged (inception {started})",
+                                    field="--fund", value=fid))
+        else:
+            problems.append(Problem(
+                "evaluate.as_of", f"基金 {fid} 在 {as_of} 及以前没有净值记录（成立日 {started}，首个净值日 {first[fid]}）",
+                f"fund {fid} has no NAV mark on or before {as_of} (inception {started}, first NAV date {first[fid]})",
+                field="--as-of", value=str(as_of)))
+    return problems
+
+
+def _nothing_at_all(ledger: Ledger, as_of: date | None) -> Problem:
+    """No fund of the ledger has a NAV mark (on or before ``as_of``)."""
+    if ledger.navs.height == 0:
+        return Problem("evaluate.no_nav", "台账没有任何净值记录，无法评价", "the ledger has no NAV marks, so no fund can be judged",
+                       field="navs")
+    first = ledger.navs.sort("date").row(0, named=True)
+    started = ledger.funds.get_column("inception").min()
+    return Problem(
+        "evaluate.as_of",
+        f"{as_of} 及以前没有任何基金的净值记录：最早的净值日为 {first['date']}（基金 {first['fund_id']}），最早的成立日为 {started}",
+        f"no fund has a NAV mark on or before {as_of}: the earliest NAV date is {first['date']} "
+        f"(fund {first['fund_id']}), the earliest inception {started}",
+        field="--as-of", value=str(as_of))

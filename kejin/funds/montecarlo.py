@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from kejin.errors import InputError, Problem
 from kejin.funds.lifecycle import band
 from kejin.funds.packs import Calibration, FixedRule, ScenarioAssumptions
 from kejin.funds.xirr import IrrStatus, PaddedFlows, xirr_padded
@@ -155,11 +156,32 @@ def yearly_irr(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return result.rate, result.status
 
 
+BACKENDS = ("numpy", "jax")
+
+
+def require_jax() -> None:
+    """The JAX path needs jax (the ``gpu`` extra); say so, and how to install it, when it is absent."""
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is None:
+        raise InputError(Problem(
+            "simulate.no_jax",
+            "未安装 jax，无法使用 --backend jax；请安装：pip install 'kejin[gpu]'（或 pip install jax），或改用 --backend numpy",
+            "jax is not installed, so --backend jax cannot run; install it with pip install 'kejin[gpu]' "
+            "(or pip install jax), or use --backend numpy",
+            field="--backend", value="jax"))
+
+
 def simulate(assumptions: ScenarioAssumptions, n_funds: int, n_deals: int, years: int | None = None,
              seed: int = 0, backend: str = "numpy") -> SimulationResult:
     """Simulate ``n_funds`` funds of ``n_deals`` deals over ``years`` (default: the scenario's life)."""
     years = years or assumptions.scenario.life
+    if backend not in BACKENDS:
+        raise InputError(Problem("simulate.backend", f"未知的计算后端 {backend}（可用：{', '.join(BACKENDS)}）",
+                                 f"unknown backend {backend} (known: {', '.join(BACKENDS)})", field="--backend",
+                                 value=backend))
     if backend == "jax":
+        require_jax()
         from kejin.funds.montecarlo_jax import draw_deals_jax
 
         deals = draw_deals_jax(assumptions, n_funds, n_deals, years, seed)

@@ -68,15 +68,25 @@ def _placed(proj: Projection, offset: int, horizon: int, scale: np.ndarray | flo
 
 
 def existing(ledger: Ledger, fof: str, pack: LifecyclePack, start: date, horizon: int) -> Forecast:
-    """Forecast of the funds ``fof`` holds directly, from their state at ``start``, scaled by its share."""
+    """Forecast of the funds ``fof`` holds directly, from their state at ``start``, scaled by its share. A fund
+    that has not started by ``start`` is not held yet; a ``start`` before the fund of funds' own inception
+    is an error naming ``--as-of``."""
     commitments = ledger.commitments
     if fof not in ledger.fund_ids():
-        raise InputError(Problem("fund.unknown", f"未知基金 {fof}", f"unknown fund {fof}", field="fof", value=fof))
+        raise InputError(Problem("fund.unknown", f"未知基金 {fof}（现有：{', '.join(sorted(ledger.fund_ids()))}）",
+                                 f"unknown fund {fof} (funds: {', '.join(sorted(ledger.fund_ids()))})", field="--fof",
+                                 value=fof))
+    inception = ledger.fund(fof)["inception"]
+    if start < inception:
+        raise InputError(Problem("pacing.as_of", f"预测起点 {start} 早于母基金 {fof} 的成立日 {inception}",
+                                 f"the forecast start {start} is before the inception of {fof} ({inception})",
+                                 field="--as-of", value=str(start)))
     held = (
         commitments.filter((pl.col("lp_type") == "fund") & (pl.col("lp_id") == fof))
         .group_by("fund_id").agg(pl.col("amount").sum().alias("mine"))
         .join(commitments.group_by("fund_id").agg(pl.col("amount").sum().alias("size")), on="fund_id")
         .join(ledger.funds.select("fund_id", "strategy", "inception"), on="fund_id")
+        .filter(pl.col("inception") <= start)
     )
     flows = ledger.signed_flows().filter(pl.col("date") <= start)
     paid = flows.group_by("fund_id").agg((-pl.col("amount").clip(upper_bound=0)).sum().alias("paid_in"))

@@ -41,9 +41,17 @@ def investment_values(ledger: Ledger, as_of: date | None = None) -> pl.DataFrame
     """Cost, realised proceeds, remaining value, loss and loss rate of every investment.
 
     Remaining value: the fair value if one is given; else nothing after a write-off or any exit; else cost
-    (held at cost, the usual early-stage valuation)."""
+    (held at cost, the usual early-stage valuation). With ``as_of``, only what was known on that day counts:
+    investments and exits dated on or before it, and a fair-value mark only if it is dated on or before it
+    (a later mark is ignored; an undated mark is kept)."""
     exits = ledger.exits if as_of is None else ledger.exits.filter(pl.col("date") <= as_of)
     inv = ledger.investments if as_of is None else ledger.investments.filter(pl.col("date") <= as_of)
+    if as_of is not None:
+        later = pl.col("fair_value_date").is_not_null() & (pl.col("fair_value_date") > as_of)
+        inv = inv.with_columns(
+            pl.when(later).then(None).otherwise(pl.col("fair_value")).alias("fair_value"),
+            pl.when(later).then(None).otherwise(pl.col("fair_value_date")).alias("fair_value_date"),
+        )
     realised = exits.group_by("investment_id").agg(
         pl.col("proceeds").sum().alias("realised"),
         (pl.col("kind") == "writeoff").any().alias("written_off"),
