@@ -131,7 +131,9 @@ def register(app: typer.Typer) -> None:
         with progress("读取 / reading"):  # only the fields the method reads are typed and checked
             facts = load_facts(input, fields=method.input_columns())
         if year:
-            _check_year(year, facts)
+            from kejin.points.years import check_year
+
+            check_year(year, facts, "points.year")
         if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
             with progress("评分 / scoring"):
                 prepared = prepare(facts, method, digest_in_background=True)
@@ -265,16 +267,6 @@ def register(app: typer.Typer) -> None:
         _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单")
         if not rec.height:
             _explain_empty(funnel, min_tier)
-
-
-def _check_year(year: int, frame) -> None:
-    """A ``--year`` the data do not hold is an error, not an empty result."""
-    from kejin.errors import InputError, Problem
-
-    years = sorted(frame.get_column("year").unique().to_list())
-    if year not in years:
-        listed = ", ".join(map(str, years)) or "—"
-        raise InputError(Problem("points.year", f"数据中没有 {year} 年度（有：{listed}）", f"the data hold no year {year} (years: {listed})", field="year", value=year))
 
 
 def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:

@@ -55,9 +55,9 @@ def read_table(path: Path | str) -> pl.DataFrame:
                 return pl.read_csv(path, infer_schema_length=None, **options)
     except (pl.exceptions.PolarsError, OSError) as exc:
         if suffix in (".csv", ".txt", ".tsv"):
-            from kejin.funds.tables import csv_problem
+            from kejin.facts.readers import csv_file_problem
 
-            located = csv_problem(path, str(path), "\t" if suffix == ".tsv" else ",")
+            located = csv_file_problem(path, "\t" if suffix == ".tsv" else ",")
             if located is not None:
                 raise InputError(located) from None
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

@@ -69,6 +69,56 @@ def decode_text(data: bytes, file: str) -> str:
     )
 
 
+def csv_problem(text: str, file: str, separator: str = ",") -> Problem | None:
+    """Where CSV ``text`` breaks the format, as a bilingual problem naming the row (header = row 1):
+    a quote that is never closed, text right after a closing quote, or more cells than the header
+    has. None when Python's CSV reader finds nothing wrong."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    width, row = None, 0
+    try:
+        for cells in reader:
+            row += 1
+            if width is None:
+                width = len(cells)
+            elif len(cells) > width:
+                return Problem("file.csv", f"该行有 {len(cells)} 个单元格，多于表头的 {width} 列（是否有未加引号的逗号？）",
+                               f"this row has {len(cells)} cells, more than the {width} columns of the header "
+                               "(an unquoted comma?)", file=file, row=row)
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            zh = "引号未闭合：该行的一个单元格以引号开始，但直到文件末尾都没有结束引号"
+            en = "unclosed quote: a cell in this row opens a quote that is never closed before the end of the file"
+        else:
+            zh = "引号用法有误：结束引号后还有其他字符（单元格内的引号须写成两个引号 \"\"）"
+            en = 'misplaced quote: text follows a closing quote (a quote inside a cell must be doubled: "")'
+        return Problem("file.csv", zh, en, file=file, row=row + 1)
+    return None
+
+
+def csv_file_problem(path: Path | str, separator: str = ",") -> Problem | None:
+    """``csv_problem`` of a file in UTF-8 or GB18030 (None when it decodes as neither: the
+    reader says so itself)."""
+    data = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return csv_problem(data.decode(encoding), str(path), separator)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def malformed_csv(path: Path | str, text: str) -> InputError:
+    """The CSV ``text`` of ``path`` that the CSV engine refused: the row and reason where they
+    can be found, else a plain bilingual message (never the engine's own English in the Chinese
+    half)."""
+    located = csv_problem(text, str(path))
+    return InputError(located or Problem("file.csv", "CSV 格式错误，无法读取（请检查引号与逗号）",
+                                         "malformed CSV: the file cannot be read (check quotes and commas)", file=str(path)))
+
+
 def read_csv_text(path: Path) -> pl.DataFrame:
     text = decode_text(Path(path).read_bytes(), str(path))
     if not text.strip():
@@ -79,10 +129,8 @@ def read_csv_text(path: Path) -> pl.DataFrame:
             infer_schema=False,  # every cell stays text; validation types it
             truncate_ragged_lines=False,
         )
-    except pl.exceptions.ComputeError as exc:
-        raise InputError(
-            Problem("file.csv", f"CSV 格式错误：{exc}", f"malformed CSV: {exc}", file=str(path))
-        ) from None
+    except pl.exceptions.ComputeError:
+        raise malformed_csv(path, text) from None
 
 
 def drop_blank_lines(frame: pl.DataFrame) -> pl.DataFrame:

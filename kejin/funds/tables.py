@@ -212,61 +212,10 @@ _DTYPES: dict[str, pl.DataType] = {"text": pl.String(), "enum": pl.String(), "da
                                    "bool": pl.Boolean(), "list": pl.List(pl.String()), "int": pl.Int64()}
 
 
-def csv_problem(path: Path | str, file: str, separator: str = ",") -> Problem | None:
-    """Where a CSV file breaks the format, as a bilingual problem naming the row (header = row 1): a quote
-    that is never closed, text right after a closing quote, or more cells than the header has. None when
-    Python's CSV reader finds nothing wrong (or the file cannot be decoded: the reader says so itself)."""
-    import csv
-    import io
-
-    data = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-    width, row = None, 0
-    try:
-        for cells in reader:
-            row += 1
-            if width is None:
-                width = len(cells)
-            elif len(cells) > width:
-                return Problem("file.csv", f"该行有 {len(cells)} 个单元格，多于表头的 {width} 列（是否有未加引号的逗号？）",
-                               f"this row has {len(cells)} cells, more than the {width} columns of the header "
-                               "(an unquoted comma?)", file=file, row=row)
-    except csv.Error as exc:
-        if "end of data" in str(exc):
-            zh = "引号未闭合：该行的一个单元格以引号开始，但直到文件末尾都没有结束引号"
-            en = "unclosed quote: a cell in this row opens a quote that is never closed before the end of the file"
-        else:
-            zh = "引号用法有误：结束引号后还有其他字符（单元格内的引号须写成两个引号 \"\"）"
-            en = 'misplaced quote: text follows a closing quote (a quote inside a cell must be doubled: "")'
-        return Problem("file.csv", zh, en, file=file, row=row + 1)
-    return None
-
-
-def _read_raw(path: str, sheet: str | None) -> tuple[pl.DataFrame, str]:
-    """The facts readers' table, with a malformed CSV reported by row instead of by the CSV engine's message."""
-    try:
-        return read_table(path, sheet=sheet)
-    except InputError as exc:
-        if exc.problems and exc.problems[0].code == "file.csv" and exc.problems[0].row is None:
-            located = csv_problem(path, str(path))
-            raise InputError(located or Problem(
-                "file.csv", "CSV 格式错误，无法读取（请检查引号与逗号）",
-                "malformed CSV: the file cannot be read (check quotes and commas)", file=str(path))) from None
-        raise
-
-
 def read_typed(path: str, spec: TableSpec, sheet: str | None = None) -> tuple[pl.DataFrame, list[Problem], str]:
     """Read and type one table file (or one sheet of a workbook)."""
     fast = _fast_csv(Path(path), spec) if str(path).lower().endswith(".csv") and Path(path).exists() else None
-    raw, label = (fast, str(path)) if fast is not None else _read_raw(path, sheet)
+    raw, label = (fast, str(path)) if fast is not None else read_table(path, sheet=sheet)
     if sheet:
         label = f"{label}#{sheet}"
     typed, problems = parse_frame(raw, spec, label)

@@ -41,6 +41,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kejin.errors import InputError, PackError, Problem
+from kejin.points.years import RESULTS, check_year
 from kejin.rules.packfile import PackMeta, file_sha256, read_yaml, validate
 
 Rule = Literal["proportional", "tiered", "capped"]
@@ -248,10 +249,7 @@ def allocate(
     missing = [c for c in ("uscc", "year", "points", "tier") if c not in results.columns]
     if missing:
         raise InputError(Problem("allocate.columns", f"积分结果缺少列：{', '.join(missing)}", f"the results lack columns: {', '.join(missing)}", field=missing[0]))
-    years = sorted(results["year"].unique().to_list())
-    if year is not None and year not in years:
-        listed = ", ".join(map(str, years)) or "—"
-        raise InputError(Problem("allocate.year", f"积分结果中没有 {year} 年度（有：{listed}）", f"the results hold no year {year} (years: {listed})", field="year", value=year))
+    check_year(year, results, "allocate.year", RESULTS)
     year = year or int(results["year"].max())
     tiers, unlisted = eligibility(pack, rule, min_tier)
     who_zh, who_en = _who(tiers, unlisted)

@@ -15,6 +15,7 @@ from kejin.errors import InputError, NotFoundError, Problem
 from kejin.points.engine import as_method, score
 from kejin.points.methods import Method
 from kejin.points.tiers import tier_names, tier_order
+from kejin.points.years import check_year
 
 
 # bilingual headers of the list's columns (the CSV and JSON keep the ids; a spreadsheet shows these)
@@ -90,11 +91,8 @@ def recommend(
         _check_region(region)
     ok_tiers = order[: order.index(min_tier) + 1]
     res = scored if scored is not None else score(facts, m)
-    years = sorted(res["year"].unique().to_list())
-    if year is not None and year not in years:
-        listed = ", ".join(map(str, years)) or "—"
-        raise _problem("year", f"数据中没有 {year} 年度（有：{listed}）", f"the data hold no year {year} (years: {listed})", "year", year)
-    year = year or (int(res["year"].max()) if years else None)
+    check_year(year, res, "recommend.year")
+    year = year or (int(res["year"].max()) if res.height else None)
     counts = funnel if funnel is not None else {}
     prev = res.filter(pl.col("year") == (year or 0) - 1).select("uscc", pl.col("points").alias("points_prev"))
     cur = res.filter((pl.col("year") == year) & pl.col("points").is_not_null())

@@ -291,3 +291,11 @@ def test_a_unit_not_understood_is_an_error_never_the_plain_field(sample_csv, tmp
     unit = [p for p in found if p.code == "header.unit"]
     assert unit and unit[0].field == header and unit[0].row == 1
     assert "did you mean" not in unit[0].en and "单位" in unit[0].zh and "unit" in unit[0].en
+
+
+def test_a_malformed_csv_names_the_row_in_both_languages(tmp_path, sample_csv):
+    rows = lines_of(sample_csv)
+    rows[4][1] = '"' + rows[4][1]  # a quote opened in row 5 and never closed
+    found = problems(write_csv(tmp_path / "quote.csv", rows))
+    assert found[0].code == "file.csv" and found[0].row == 5
+    assert "引号未闭合" in found[0].zh and "unclosed quote" in found[0].en
