@@ -152,7 +152,7 @@ def test_extends_cycle_rejected(tmp_path):
 
 
 def test_local_expression_error_names_add_indicators_once(tmp_path):
-    path = _variant(tmp_path, LOCAL, "sum_years_actual(rd_expense, 3)", "sum_years_actual(rd_spend, 3)")
+    path = _variant(tmp_path, LOCAL, "value: rd_expense_3y / revenue_3y", "value: rd_spend / revenue_3y")
     problems = _problems(path)
     assert len(problems) == 1, [p.text() for p in problems]
     assert (problems[0].file, problems[0].key) == (str(path), "add_indicators[0].value")
