@@ -109,17 +109,22 @@ def test_points_verify_exit_status_as_a_process(sample_csv, tmp_path):
 
 
 def test_usage_errors_are_a_message_not_a_traceback():
-    """An unknown option, a bad choice or a missing option: exit status 2, a bilingual heading and
-    click's one-line reason — never a Python traceback."""
-    for args, reason, zh, en in (
-        (["synth", "--rows", "5"], "No such option: --rows", "没有这个选项", "no such option"),
-        (["points", "score", "--input", "x.csv", "--format", "nope"], "'--format'", "值无效", "invalid value"),
-        (["standards", "eval"], "Missing option '--input'", "缺少必需的选项", "is missing"),
+    """An unknown option, a bad choice or a missing option: exit status 2, a bilingual heading,
+    the reason in Chinese and click's own one-line reason — never a Python traceback."""
+    for args, reason, zh, en, detail in (
+        (["synth", "--rows", "5"], "No such option: --rows", "没有这个选项", "no such option", "没有选项 --rows"),
+        (["points", "score", "--input", "x.csv", "--format", "nope"], "'--format'", "值无效", "invalid value", "'--format' 的值无效：nope 不是可选值之一"),
+        (["standards", "eval"], "Missing option '--input'", "缺少必需的选项", "is missing", "缺少必需的选项 '--input'"),
+        (["points", "score", "--input", "x.csv", "--year", "abc"], "'--year'", "值无效", "invalid value", "'--year' 的值无效：应为整数"),
+        (["demo", "--n", "3"], "'--n'", "值无效", "invalid value", "'--n' 的值无效：应不小于 30"),
+        (["points", "scor"], "No such command 'scor'", "命令用法有误", "usage error", "没有命令 scor；是否想用 score？"),
+        (["points", "score", "--input"], "requires an argument", "选项用法有误", "used wrongly", "选项 --input 后面缺少取值"),
     ):
         result = run(*args)
         assert result.returncode == 2, (args, result.stderr)
         heading = " ".join(result.stderr.split())
         assert zh in heading and en in heading and "--help" in heading and reason in result.stderr
+        assert detail in result.stderr, (args, result.stderr)  # click's reason in Chinese too
         assert "Traceback" not in result.stderr
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -87,12 +88,19 @@ def run_app(app: typer.Typer) -> None:
         if isinstance(exc, _usage_error_types()):
             zh, en = _USAGE_WORDS.get(type(exc).__name__, _USAGE_WORDS["UsageError"])
             err_console.print(f"{zh}（见下；--help 列出全部选项）/ {en} (below; --help lists every option)", highlight=False)
+            try:
+                detail = _usage_detail_zh(exc)
+            except Exception:  # the Chinese line is a courtesy: click's own message still follows
+                detail = None
+            if detail:
+                err_console.print(detail, highlight=False, markup=False, soft_wrap=True)
             exc.show()  # type: ignore[attr-defined]
             sys.exit(getattr(exc, "exit_code", 2))
         raise
 
 
-# Click's usage errors by class, in both languages (its own detail line below stays English)
+# Click's usage errors by class, in both languages (``_usage_detail_zh`` gives the detail line in
+# Chinese, above click's own English one)
 _USAGE_WORDS = {
     "MissingParameter": ("缺少必需的选项或参数", "a required option or argument is missing"),
     "NoSuchOption": ("没有这个选项", "no such option"),
@@ -101,6 +109,58 @@ _USAGE_WORDS = {
     "BadArgumentUsage": ("参数用法有误", "an argument is used wrongly"),
     "UsageError": ("命令用法有误", "usage error"),
 }
+
+
+# click's and pydantic's reasons for a value refused, in Chinese (the English line follows)
+_VALUE_REASONS = [
+    (r"'(.*?)' is not one of (.+?)\.?$", r"\1 不是可选值之一（可选：\2）"),
+    (r"valid integer", "应为整数"),
+    (r"valid (number|float)", "应为数字"),
+    (r"valid date", "应为日期（YYYY-MM-DD）"),
+    (r"greater than or equal to (\S+)", r"应不小于 \1"),
+    (r"greater than (\S+)", r"应大于 \1"),
+    (r"less than or equal to (\S+)", r"应不大于 \1"),
+    (r"less than (\S+)", r"应小于 \1"),
+    (r"(?:File|Directory|Path) '(.+?)' does not exist", r"\1 不存在"),
+    (r"(?:File|Path) '(.+?)' is a directory", r"\1 是文件夹，不是文件"),
+]
+
+
+def _param_hint(exc: BaseException) -> str:
+    """The option or argument a usage error is about, as click names it ("'--format' / '-f'")."""
+    hint = getattr(exc, "param_hint", None)
+    param = getattr(exc, "param", None)
+    if hint is None and param is not None:
+        hint = param.get_error_hint()
+    if isinstance(hint, (list, tuple)):
+        hint = " / ".join(f"'{h}'" for h in hint)
+    return str(hint or "")
+
+
+def _usage_detail_zh(exc: BaseException) -> str | None:
+    """The Chinese counterpart of click's one-line reason (printed above it), for the usage
+    errors a user meets: an unknown option, a missing one, a value that is not allowed."""
+    kind = type(exc).__name__
+    if kind == "NoSuchOption":
+        maybe = list(getattr(exc, "possibilities", None) or [])
+        return f"没有选项 {exc.option_name}" + (f"；是否想用 {'、'.join(maybe)}？" if maybe else "")  # type: ignore[attr-defined]
+    hint = _param_hint(exc)
+    if kind == "MissingParameter":
+        what = "参数" if getattr(exc, "param_type", None) == "argument" or getattr(getattr(exc, "param", None), "param_type_name", "") == "argument" else "选项"
+        return f"缺少必需的{what} {hint}".rstrip()
+    message = str(getattr(exc, "message", ""))
+    if re.search(r"[\u4e00-\u9fff]", message):  # kejin's own message, already in both languages
+        return None
+    if kind == "BadParameter":
+        reason = next((found.expand(zh) for pattern, zh in _VALUE_REASONS if (found := re.search(pattern, message))), None)
+        return f"{hint or '选项或参数'} 的值无效" + (f"：{reason}" if reason else "（详情见下方英文说明）")
+    if kind == "BadOptionUsage":
+        if re.search(r"requires an argument", message):
+            return f"选项 {exc.option_name} 后面缺少取值"  # type: ignore[attr-defined]
+        return f"选项 {exc.option_name} 用法有误（详情见下方英文说明）"  # type: ignore[attr-defined]
+    if found := re.fullmatch(r"No such command '(.+?)'\.(?: Did you mean '(.+?)'\?)?", str(getattr(exc, "message", ""))):
+        return f"没有命令 {found[1]}" + (f"；是否想用 {found[2]}？" if found[2] else "")
+    return None
 
 
 def _usage_error_types() -> tuple[type[BaseException], ...]:
