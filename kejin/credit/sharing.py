@@ -279,6 +279,13 @@ def losses_from_frame(sharing: "Sharing", frame: pl.DataFrame, file: str | None 
         except InputError as exc:
             found += exc.problems
             tier = ""
+        if not any(p.field in ("loan", "loss") for p in found):  # both amounts readable: check them now too, so
+            try:  # that one error names every bad row, not only those of the first kind found
+                loan, loss = float(loans.values[i]), float(losses.values[i])
+                found += _loss_problems(yuan_to_fen(loan, "loan", file, row), yuan_to_fen(loss, "loss", file, row),
+                                        loan, loss, file, row)
+            except InputError as exc:
+                found += exc.problems
         problems += found
         if len(problems) >= 200:
             break
@@ -294,6 +301,30 @@ def yuan_to_fen(value: float, field: str, file: str | None = None, row: int | No
     if abs(fen - float(value) * FEN_PER_YUAN) > 1e-6 * max(1.0, abs(fen)):
         raise InputError(Problem("money.sub_fen", "金额精度不能小于分", "an amount finer than one fen", file=file, row=row, field=field, value=value))
     return int(fen)
+
+
+def _loss_problems(loan_fen: int, loss_fen: int, loan: object, loss: object, file: str | None,
+                   row: int | None) -> list[Problem]:
+    """What is wrong with one loss whose amounts are readable: a loan that is not positive, a negative loss,
+    a loss above its loan."""
+    problems = []
+    if loan_fen <= 0:
+        problems.append(Problem("sharing.loan", "贷款金额必须为正", "the loan amount must be positive", file=file, row=row, field="loan", value=loan))
+    if loss_fen < 0:
+        problems.append(Problem("sharing.negative_loss", "损失不能为负", "a loss cannot be negative", file=file, row=row, field="loss", value=loss))
+    if loss_fen > loan_fen > 0:
+        problems.append(
+            Problem(
+                "sharing.loss_exceeds_loan",
+                "损失大于贷款金额：分担按贷款本金计，请核对（利息、费用不在分担范围）",
+                "the loss is larger than the loan: sharing covers principal; check the figures (interest and fees are not shared)",
+                file=file,
+                row=row,
+                field="loss",
+                value=f"{loss} > {loan}",
+            )
+        )
+    return problems
 
 
 def split_losses(
@@ -313,22 +344,7 @@ def split_losses(
         except InputError as exc:
             problems += exc.problems
             continue
-        if loan_fen <= 0:
-            problems.append(Problem("sharing.loan", "贷款金额必须为正", "the loan amount must be positive", file=file, row=row, field="loan", value=loan))
-        if loss_fen < 0:
-            problems.append(Problem("sharing.negative_loss", "损失不能为负", "a loss cannot be negative", file=file, row=row, field="loss", value=loss))
-        if loss_fen > loan_fen > 0:
-            problems.append(
-                Problem(
-                    "sharing.loss_exceeds_loan",
-                    "损失大于贷款金额：分担按贷款本金计，请核对（利息、费用不在分担范围）",
-                    "the loss is larger than the loan: sharing covers principal; check the figures (interest and fees are not shared)",
-                    file=file,
-                    row=row,
-                    field="loss",
-                    value=f"{loss} > {loan}",
-                )
-            )
+        problems += _loss_problems(loan_fen, loss_fen, loan, loss, file, row)
         prepared.append((tier, loan_fen, loss_fen))
     if pool_balance_yuan is not None:
         try:

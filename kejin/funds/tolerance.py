@@ -196,4 +196,14 @@ def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
             pl.when((pl.col("losses_beyond_tolerance") == 0) & pl.col("portfolio_within").fill_null(True))
             .then(pl.lit("within")).otherwise(pl.lit("beyond")).alias("verdict")
         )
+        # the fund-level reason alone would not explain a "beyond" that comes from single projects
+        beyond = pl.col("losses_beyond_tolerance") > 0
+        count = pl.col("losses_beyond_tolerance").cast(pl.String)
+        fund_table = fund_table.with_columns(
+            pl.when(beyond).then(pl.concat_str([pl.col("reason_zh"), pl.lit("；"), count, pl.lit(" 项亏损超出容错范围")]))
+            .otherwise(pl.col("reason_zh")).alias("reason_zh"),
+            pl.when(beyond).then(pl.concat_str([pl.col("reason_en"), pl.lit("; "), count,
+                                                pl.lit(" loss(es) beyond tolerance")]))
+            .otherwise(pl.col("reason_en")).alias("reason_en"),
+        )
     return fund_table, loss_table

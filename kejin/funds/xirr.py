@@ -568,6 +568,15 @@ def xirr_padded(flows: PaddedFlows) -> IrrResult:
             elif len(found) > 1:
                 status_mixed[k] = IrrStatus.MULTIPLE
                 roots[int(mixed[k])] = tuple(float(v) for v in np.expm1(found))
+    # No root inside the range, yet the NPV at an end of the range has not reached the sign it tends to
+    # (the first flow's as r → ∞, the last flow's as r → −100%): a root lies beyond that end.
+    none = np.flatnonzero(status_mixed == IrrStatus.NO_ROOT)
+    if len(none):
+        edges = flows.rows(none)
+        high = np.sign(_npv(edges, np.full(len(none), U_MAX)))
+        low = np.sign(_npv(edges, np.full(len(none), U_MIN)))
+        beyond = (high != first_sign[none]) | (low != last_sign[none])
+        status_mixed[none[beyond]] = IrrStatus.OUT_OF_RANGE
     rate[mixed] = rate_mixed
     status[mixed] = status_mixed
     return IrrResult(rate, status, roots)

@@ -85,3 +85,20 @@ def test_errors_are_collected_for_every_row():
         split_losses(SHARING, [("tier_40", 100, 200), ("tier_x", 100, 1), ("tier_30", 100, -1)], file="losses.csv")
     found = {(p.code, p.row) for p in caught.value.problems}
     assert found == {("sharing.loss_exceeds_loan", 2), ("sharing.unknown_tier", 3), ("sharing.negative_loss", 4)}
+
+
+def test_a_losses_file_reports_every_bad_row_at_once():
+    # one unknown tier, one unreadable amount, a negative loan, a loss above its loan and a negative loss: all five
+    # rows are named in one error, not only the first kind found
+    import polars as pl
+
+    from kejin.credit.sharing import losses_from_frame
+
+    frame = pl.DataFrame({"tier": ["tier_40", "nope", "tier_35", "tier_35", "tier_30", "tier_30"],
+                          "loan": ["1000000", "100", "abc", "-5", "100", "100"],
+                          "loss": ["500000", "50", "1", "1", "200", "-1"]})
+    with pytest.raises(InputError) as caught:
+        split_losses(SHARING, losses_from_frame(SHARING, frame, "losses.csv"), file="losses.csv")
+    found = {(p.code, p.row, p.field) for p in caught.value.problems}
+    assert found == {("sharing.unknown_tier", 3, "tier"), ("money.not_number", 4, "loan"), ("sharing.loan", 5, "loan"),
+                     ("sharing.loss_exceeds_loan", 6, "loss"), ("sharing.negative_loss", 7, "loss")}

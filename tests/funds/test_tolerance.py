@@ -73,3 +73,18 @@ def test_scheme_option_and_unknown_scheme(ledger, pack):
     assert set(funds.get_column("scheme")) == {"ndrc-2021-shenzhen-early-stage"}
     with pytest.raises(InputError):
         assess(ledger, pack, scheme="no-such-scheme")
+
+
+def test_fund_reason_names_the_losses_beyond_the_project_cap(ledger, pack):
+    # GR1's net loss rate is within the fund-level rate, yet one project is beyond its single-project cap:
+    # the fund's verdict is "beyond", and its reason must say why instead of only "net loss rate ≤ tolerance"
+    funds, _ = assess(ledger, pack)
+    by_fund = {r["fund_id"]: r for r in funds.iter_rows(named=True)}
+    for fid in ("GR1", "VC1"):
+        row = by_fund[fid]
+        assert row["verdict"] == "beyond" and row["losses_beyond_tolerance"] > 0
+        n = row["losses_beyond_tolerance"]
+        assert f"{n} " in row["reason_en"] and "beyond" in row["reason_en"], row["reason_en"]
+        assert f"{n} " in row["reason_zh"] and "超出" in row["reason_zh"], row["reason_zh"]
+    seed = by_fund["SEED1"]  # within: the reason is unchanged
+    assert seed["verdict"] == "within" and seed["reason_en"] == "the scheme sets no fund-level rate"

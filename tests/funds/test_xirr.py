@@ -151,3 +151,16 @@ def test_root_bound_is_never_too_low():
     result = xirr_padded(PaddedFlows(times, amounts, times[:, -1]))
     found = np.array([len(result.all_roots(i)) for i in range(n)])
     assert (found >= crossings).all()
+
+
+def test_root_beyond_the_range_is_out_of_range_not_no_root():
+    # calls and distributions 19 days apart of very different size: NPV → first flow's sign (−) as r → ∞ and
+    # → last flow's sign (+) as r → −100%, so a root exists (pyxirr finds it near 1e26); it lies beyond the
+    # computable range, which is not the same as "the NPV never reaches zero"
+    days = np.array([115, 134, 410, 1164, 1760]) + D0
+    amounts = np.array([-2.8224627635289656, 63.51726500386259, 30.963702409763776, -134.27926157992073,
+                        105.27517153148669])
+    r = xirr_one(days, amounts)
+    assert r.status[0] == IrrStatus.OUT_OF_RANGE and np.isnan(r.rate[0])
+    far = oracle(days, amounts)
+    assert far is not None and far > 1e21
