@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from kejin.api import problems
+from kejin.api.docs_page import install_docs_page
 from kejin.api.inputs import reject_nul
 from kejin.api.routes import audit, auth, consents, enterprises, evaluations, fund_portfolio, funds, imports
 from kejin.store.db import Database
@@ -48,11 +49,12 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     if settings.migrate:
         db.migrate()
     app = FastAPI(title="kejin 科金", version="1", description="科技金融平台服务 / the kejin tech-finance service",
-                  openapi_url=f"{API_V1}/openapi.json", docs_url="/docs", redoc_url=None,
+                  openapi_url=f"{API_V1}/openapi.json", docs_url=None, redoc_url=None,
                   generate_unique_id_function=_unique_id)
     app.state.db = db
     app.state.settings = settings
     app.state.import_progress = {}
     problems.install(app)
+    install_docs_page(app)  # Swagger UI at /docs, its files served here (no CDN)
     app.include_router(api_router())
     return app

@@ -144,3 +144,16 @@ def test_pagination_and_filters(app):
     sz = bureau.get("/api/v1/enterprises", params={"region_code": "4403"}).json()
     assert sz["count"] >= 1 and all(e["region_code"].startswith("4403") for e in sz["data"])
     assert bureau.get("/api/v1/enterprises", params={"page_size": 100000}).status_code == 422
+
+
+def test_api_docs_page_is_served_without_a_cdn(app):
+    """The Swagger UI page and its script and style come from the service itself."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    page = client.get("/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "cdn." not in page.text and "/docs-assets/swagger-ui-bundle.js" in page.text and "/api/v1/openapi.json" in page.text
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css")):
+        r = client.get(f"/docs-assets/{asset}")
+        assert r.status_code == 200 and kind in r.headers["content-type"] and len(r.content) > 10_000

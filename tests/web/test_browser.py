@@ -168,3 +168,26 @@ def test_fund_dashboard_tolerance_verdicts(browser, server, shot):
     assert "evidence still missing" in page.inner_text("#tolerance-table")
     shot(page, "fund-en")
     page.context.close()
+
+
+def test_api_docs_page_works_without_internet(browser, server, shot):
+    """/docs (Swagger UI) draws the operations of the OpenAPI 3.1 document with every request
+    kept on this server: any other host is refused, as on a machine without internet."""
+    page = browser.new_page()
+    elsewhere: list[str] = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".opblock", timeout=15_000)
+    assert page.locator(".opblock").count() > 10
+    assert "kejin" in page.inner_text(".info")
+    assert elsewhere == []
+    shot(page, "api-docs")
+    page.close()
