@@ -365,7 +365,7 @@ def value_kind(source: str, derived: dict[str, str] | None = None) -> str:
                 return kind(args[0], stack)
             if fn in ("is_known", "has_sector"):
                 return "bool"
-            if fn in ("sum_years", "sum_years_actual", "years_present", "age_years"):
+            if fn in ("sum_years", "sum_years_actual", "years_present", "age_years", "age_days"):
                 return "number"
             if fn == "abs" and args:
                 inner = kind(args[0], stack)

@@ -3,7 +3,7 @@
 Used as an independent oracle in the tests (engine and SQL must agree) and as the speed
 reference in ``benchmarks/bench_points.py``; a bank's warehouse can run the same text.
 Supported: the expression functions lag, sum_years, sum_years_actual, years_present, coalesce,
-where, abs, max, min, is_known, age_years, has_sector; every normalisation; the
+where, abs, max, min, is_known, age_years, age_days, has_sector; every normalisation; the
 reweight/zero/require policies; bonus; tiers; region and sector scopes; region-prefix and
 industry cohorts. Earlier years are LEFT JOINs of the in-scope table on (uscc, year − k): a firm
 "has" year − k when that row exists, as in the engine's lags.
@@ -102,6 +102,9 @@ class _Render:
             if fn == "age_years":
                 y, e = self.col("year", lag), self.col("established", lag)
                 return f"(({y} - YEAR({e})) - CASE WHEN 12 < MONTH({e}) OR (12 = MONTH({e}) AND 31 < DAY({e})) THEN 1 ELSE 0 END)"
+            if fn == "age_days":
+                y, e = self.col("year", lag), self.col("established", lag)
+                return f"DATE_DIFF('day', {e}, MAKE_DATE(CAST({y} AS BIGINT), 12, 31))"
             if fn == "has_sector":
                 tag = args[0].value  # type: ignore[attr-defined]
                 return f"list_contains({self.col('frontier_sectors', lag)}, '{tag}')"

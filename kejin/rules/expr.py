@@ -11,6 +11,7 @@ restricted to arithmetic, comparisons, and/or/not and a few functions:
 - ``max(a, b, …)``, ``min(a, b, …)``   ignoring blanks only where every argument is known
 - ``where(cond, a, b)``         a if cond else b
 - ``coalesce(a, b, …)``, ``abs(x)``, ``is_known(x)``, ``age_years()`` (years since established at year end)
+- ``age_days()``                calendar days from the date established to 31 December of the fiscal year
 - ``has_sector('ai')``          the firm's frontier-sector list contains the tag
 
 Division by zero gives blank (unknown), never infinity. Blank propagates: a comparison with a
@@ -39,6 +40,7 @@ FUNCTIONS = {
     "abs",
     "is_known",
     "age_years",
+    "age_days",
     "has_sector",
 }
 
@@ -138,7 +140,7 @@ def uses(source: str, derived: dict[str, str] | None = None) -> set[Use]:
                 for k in range(_const_int(node.args[0])):
                     out.add(Use("__present__", shift + k))
                 return
-            if fn == "age_years":
+            if fn in ("age_years", "age_days"):
                 out.add(Use("established", shift))
                 out.add(Use("year", shift))
                 return
@@ -289,6 +291,10 @@ class Compiler:
             # whole years from establishment to 31 December of the fiscal year: as that date is
             # the last day of its year, this is exactly the difference of the calendar years
             return self._name("year", shift) - self._name("established", shift).dt.year().cast(pl.Int64)
+        if fn == "age_days":
+            # "registered for 365 days" read on 31 December of the fiscal year
+            year_end = pl.date(self._name("year", shift), 12, 31)
+            return (year_end - self._name("established", shift)).dt.total_days()
         if fn == "has_sector":
             tag = args[0]
             if not (isinstance(tag, ast.Constant) and isinstance(tag.value, str)):

@@ -383,3 +383,27 @@ def test_cli_score_verify_allocate_recommend_record(tmp_path, sample):
         assert r.exit_code == 0, (args, r.output)
     r = runner.invoke(app, ["record", "--uscc", "91440305787789323F", "--input", str(SAMPLE), "--format", "html", "--output", str(tmp_path / "r.html")])
     assert r.exit_code == 0 and (tmp_path / "r.html").read_text(encoding="utf-8").count("<svg") >= 4
+
+
+def test_age_functions_agree_with_their_sql_rendering_at_date_edges():
+    """``age_years()`` and ``age_days()`` (days to 31 December of the fiscal year) in Polars and in
+    the DuckDB rendering, on the dates either side of a year, in leap and common years."""
+    import ast
+    from datetime import date
+
+    import duckdb
+
+    from kejin.points.sql import _Render
+    from kejin.rules import expr as ex
+
+    frame = pl.DataFrame(
+        {
+            "year": [2024, 2024, 2024, 2023, 2023, 2023, 2024],
+            "established": [date(2023, 12, 31), date(2024, 1, 1), date(2024, 1, 2), date(2022, 12, 31), date(2023, 1, 1), date(2020, 2, 29), None],
+        }
+    )
+    for function, expected in (("age_days()", [366, 365, 364, 365, 364, 1401, None]), ("age_years()", [1, 0, 0, 1, 0, 3, None])):
+        polars_values = frame.select(ex.Compiler({}).compile(function).alias("v"))["v"].to_list()
+        sql = _Render({}).r(ast.parse(function, mode="eval").body, 0)
+        duck_values = [row[0] for row in duckdb.sql(f"SELECT {sql} FROM frame AS f").fetchall()]
+        assert polars_values == expected == duck_values, function
