@@ -26,7 +26,7 @@ import polars as pl
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
 from kejin.facts.layout import firm_runs
-from kejin.facts.readers import ROW, RawTable, name_columns
+from kejin.facts.readers import ROW, RawTable, name_columns, no_rows
 from kejin.facts.validate import checked_fields, named_source, parse_expr, validate_raw
 from kejin.pipeline import one_ahead
 
@@ -59,6 +59,8 @@ class FactChunks:
         if self._parquet:
             self._sources = self._parquet_columns()
             self.rows = self._parquet_rows()
+            if self.rows == 0:
+                raise no_rows(self.label)
             # the keys decide where chunks may be cut; a file that fits in one chunk needs none
             keys = self._read_parquet(["uscc", "year"], 0, None) if self.rows > chunk_rows else None
         else:

@@ -8,6 +8,7 @@ report "row 17, field revenue, value 'abc'" — nothing is converted silently he
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from kejin.facts import schema
 ROW = "_row"  # the row number as the user counts it (header = row 1)
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK"  # an .xlsx file is a ZIP archive
+PARQUET_MAGIC = b"PAR1"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export: UTF-16, tab-separated
+SEPARATORS = (",", "\t", ";")  # comma first: it wins a tie
+# a column with data but an empty header cell is kept under this prefix and the column's position
+# (CSV: its number, Excel: its letter), so that `name_columns` can name it
+BLANK_HEADER = "\x00blank:"
 
 # an Excel header row is the first of the first HEADER_SCAN_ROWS non-empty rows with at least
 # HEADER_MIN_FIELDS headers of the data norms (title rows, merged or not, above it are skipped)
@@ -53,7 +61,13 @@ class RawTable:
 
 
 def decode_text(data: bytes, file: str) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 — the two encodings Chinese offices use."""
+    """UTF-8 (with or without BOM) first, then GB18030 — the two encodings Chinese offices use;
+    UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text")."""
+    if data[:2] in UTF16_BOMS:
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -101,36 +115,117 @@ def csv_problem(text: str, file: str, separator: str = ",") -> Problem | None:
 def csv_file_problem(path: Path | str, separator: str = ",") -> Problem | None:
     """``csv_problem`` of a file in UTF-8 or GB18030 (None when it decodes as neither: the
     reader says so itself)."""
-    data = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return csv_problem(data.decode(encoding), str(path), separator)
-        except UnicodeDecodeError:
-            continue
-    return None
+    try:
+        text = decode_text(Path(path).read_bytes(), str(path))
+    except InputError:
+        return None
+    return csv_problem(text, str(path), separator)
 
 
-def malformed_csv(path: Path | str, text: str) -> InputError:
+def malformed_csv(path: Path | str, text: str, separator: str = ",") -> InputError:
     """The CSV ``text`` of ``path`` that the CSV engine refused: the row and reason where they
     can be found, else a plain bilingual message (never the engine's own English in the Chinese
     half)."""
-    located = csv_problem(text, str(path))
+    located = csv_problem(text, str(path), separator)
     return InputError(located or Problem("file.csv", "CSV 格式错误，无法读取（请检查引号与逗号）",
                                          "malformed CSV: the file cannot be read (check quotes and commas)", file=str(path)))
 
 
+def _not_text(data: bytes, file: str) -> Problem | None:
+    """The problem of a "CSV" file that is really a workbook, a ZIP archive or a Parquet file."""
+    if data.startswith(ZIP_MAGIC):
+        zh, en = "Excel 工作簿（.xlsx）或 ZIP 压缩包", "an Excel workbook (.xlsx) or a ZIP archive"
+        fix_zh, fix_en = "如是 Excel 工作簿，请把扩展名改为 .xlsx", "if it is a workbook, rename it to .xlsx"
+    elif data.startswith(PARQUET_MAGIC):
+        zh, en = "Parquet 文件", "a Parquet file"
+        fix_zh, fix_en = "请把扩展名改为 .parquet", "rename it to .parquet"
+    elif data.startswith(OLE2_MAGIC):
+        zh, en = "旧版 Excel（.xls）或加密的工作簿", "an old Excel file (.xls) or a password-protected workbook"
+        fix_zh, fix_en = "请在 Excel 中取消密码并另存为 .xlsx", "remove the password in Excel and save it as .xlsx"
+    else:
+        return None
+    return Problem("file.not_csv", f"该文件是 {zh}，不是 CSV 文本：{fix_zh}", f"this file is {en}, not CSV text: {fix_en}", file=file)
+
+
+def sniff_separator(text: str, suffix: str = ".csv") -> str:
+    """The cell separator: a tab for .tsv; otherwise whichever of comma, tab and semicolon the
+    header line holds most of (a comma on a tie) — Excel writes `;` where the decimal mark is a
+    comma, and its "Unicode text" export uses tabs."""
+    if suffix == ".tsv":
+        return "\t"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return max(SEPARATORS, key=first.count)
+
+
 def read_csv_text(path: Path) -> pl.DataFrame:
-    text = decode_text(Path(path).read_bytes(), str(path))
+    data = Path(path).read_bytes()
+    wrong = _not_text(data, str(path))
+    if wrong is not None:
+        raise InputError(wrong)
+    text = decode_text(data, str(path))
     if not text.strip():
         raise InputError(Problem("file.empty", "文件为空", "the file is empty", file=str(path)))
+    separator = sniff_separator(text, Path(path).suffix.lower())
+    import csv
+    import io
+
     try:
-        return pl.read_csv(
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+    except csv.Error:
+        raise malformed_csv(path, text, separator) from None
+    try:
+        frame = pl.read_csv(
             text.encode("utf-8"),
+            separator=separator,
             infer_schema=False,  # every cell stays text; validation types it
             truncate_ragged_lines=False,
+            new_columns=[f"#{i}" for i in range(len(header))],  # named below: headers may repeat or be blank
         )
     except pl.exceptions.ComputeError:
-        raise malformed_csv(path, text) from None
+        raise malformed_csv(path, text, separator) from None
+    return named(frame, header_names(frame, header, str(path), 1, excel=False))
+
+
+def named(frame: pl.DataFrame, names: list[str | None]) -> pl.DataFrame:
+    """``frame`` with its columns renamed to ``names``, those named None left out."""
+    keep = {old: new for old, new in zip(frame.columns, names) if new is not None}
+    return frame.select(list(keep)).rename(keep)
+
+
+def _column_label(i: int, excel: bool) -> str:
+    """Column ``i`` (0-based) as the user sees it: a letter in Excel, a number in a CSV file."""
+    if excel:
+        from openpyxl.utils import get_column_letter
+
+        return get_column_letter(i + 1)
+    return str(i + 1)
+
+
+def header_names(frame: pl.DataFrame, header: list[str | None], file: str, header_row: int, excel: bool) -> list[str | None]:
+    """Unique names for the columns of ``frame`` read under ``header``: a header cell as written
+    (trimmed); a header that repeats is an error naming its columns; a column whose header cell is
+    blank gets `BLANK_HEADER` and its position, or None (drop it) when it holds nothing either."""
+    cells = [(h or "").strip() for h in header] + [""] * (frame.width - len(header))
+    problems = []
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(cells):
+        if name:
+            seen.setdefault(name, []).append(i)
+    for name, at in seen.items():
+        if len(at) > 1:
+            where = "、".join(_column_label(i, excel) for i in at), ", ".join(_column_label(i, excel) for i in at)
+            problems.append(Problem("header.duplicate", f"列名“{name}”重复出现（第 {where[0]} 列）：请删除或改名其中一列",
+                                    f"header '{name}' appears more than once (columns {where[1]}): delete or rename one of them",
+                                    file=file, row=header_row, field=name))
+    if problems:
+        raise InputError(problems)
+    blank = [frame.columns[i] for i, name in enumerate(cells) if not name]
+    filled = set()
+    if blank and frame.height:
+        counts = frame.select(pl.col(c).str.strip_chars().str.len_bytes().fill_null(0).gt(0).any() for c in blank).row(0)
+        filled = {c for c, any_value in zip(blank, counts) if any_value}
+    return [name if name else (f"{BLANK_HEADER}{_column_label(i, excel)}" if frame.columns[i] in filled else None)
+            for i, name in enumerate(cells)]
 
 
 def drop_blank_lines(frame: pl.DataFrame) -> pl.DataFrame:
@@ -165,6 +260,89 @@ def _broken(path: Path, exc: Exception) -> InputError:
             file=str(path),
         )
     )
+
+
+def _not_a_workbook(path: Path, head: bytes) -> Problem:
+    """The problem of a ".xlsx" file that is no ZIP archive: empty, text (a renamed CSV), Parquet,
+    other. The code stays `xlsx.broken` (the workbook cannot be read); the message says why."""
+    if not head:
+        zh, en = "文件为空（0 字节），不是 Excel 工作簿", "the file is empty (0 bytes), not an Excel workbook"
+    elif head.startswith(PARQUET_MAGIC):
+        zh, en = "该文件是 Parquet 文件，不是 Excel 工作簿：请把扩展名改为 .parquet", "this file is a Parquet file, not an Excel workbook: rename it to .parquet"
+    elif b"\x00" not in head and _decodes(head) or head[:2] in UTF16_BOMS:
+        zh = "该文件不是 Excel 工作簿，而是文本（也许是改了扩展名的 CSV 文件）：如是 CSV，请把扩展名改为 .csv"
+        en = "this file is not an Excel workbook but text (perhaps a CSV file renamed): if it is CSV, rename it to .csv"
+    else:
+        zh, en = "该文件不是 Excel 工作簿（.xlsx），无法读取", "this file is not an Excel workbook (.xlsx) and cannot be read"
+    return Problem("xlsx.broken", zh, en, file=str(path))
+
+
+def _decodes(head: bytes) -> bool:
+    """Whether the first bytes of a file read as UTF-8 or GB18030 text (a character cut at the
+    end of ``head`` does not count against it)."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head[:-4].decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def _zip_not_workbook(path: Path) -> InputError | None:
+    """A whole ZIP archive without a workbook in it (None: not a readable ZIP, i.e. damaged)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if any(n.startswith("xl/") for n in archive.namelist()):
+                return None
+    except (zipfile.BadZipFile, OSError):
+        return None
+    return InputError(Problem("xlsx.broken", "该文件是 ZIP 压缩包，但不是 Excel 工作簿（.xlsx）：请在 Excel 中打开并另存为 .xlsx",
+                              "this file is a ZIP archive but not an Excel workbook (.xlsx): open it in Excel and save it as .xlsx",
+                              file=str(path)))
+
+
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(book, ws) -> list[tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row) of each merged range of ``ws``, read from the sheet's
+    XML (a read-only worksheet does not parse them); none where they cannot be found."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        source = book._archive.open(ws._worksheet_path)
+    except (AttributeError, KeyError, OSError):
+        return []
+    refs: list[bytes] = []
+    tail = b""
+    with source:  # the merges follow the rows: scan the XML in blocks, not whole
+        while block := source.read(1 << 20):
+            text = tail + block
+            cut = max(0, len(text) - 200)  # a tag cut at a block's end is read whole with the next one
+            refs += [m.group(1) for m in _MERGE_REF.finditer(text) if m.end() <= cut]
+            tail = text[cut:]
+    refs += [m.group(1) for m in _MERGE_REF.finditer(tail)]
+    return [range_boundaries(r.decode("ascii")) for r in refs]
+
+
+def _fill_merged(rows: list[tuple[int, list[str | None]]], ranges: list[tuple[int, int, int, int]], header_row: int) -> None:
+    """Give every cell of a merged range below ``header_row`` the value of its first cell (a firm's
+    name merged over its years belongs to each year's row)."""
+    at = {r: i for i, (r, _) in enumerate(rows)}
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row <= header_row or min_row not in at:
+            continue
+        value = (rows[at[min_row]][1] + [None] * min_col)[min_col - 1]
+        for r in range(min_row, max_row + 1):
+            if r not in at:
+                continue
+            cells = rows[at[r]][1]
+            cells.extend([None] * (max_col - len(cells)))
+            for c in range(min_col, max_col + 1):
+                cells[c - 1] = value
 
 
 def _is_header(cells: list[str | None]) -> int:
@@ -214,8 +392,9 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
     enough headers of the data norms (title rows above it are skipped), and when the first sheet
     has none while another sheet has, that sheet is named (`xlsx.sheet_hint`)."""
     path = Path(path)
-    head = path.read_bytes()[:8]
-    if head == OLE2_MAGIC:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(OLE2_MAGIC):
         raise InputError(
             Problem(
                 "xlsx.encrypted",
@@ -224,12 +403,14 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
                 file=str(path),
             )
         )
+    if not head.startswith(ZIP_MAGIC):
+        raise InputError(_not_a_workbook(path, head))
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip, XML and openpyxl's own errors all mean a damaged workbook
-        raise _broken(path, exc) from None
+        raise (_zip_not_workbook(path) or _broken(path, exc)) from None
     hint: Problem | None = None
     try:
         names = list(book.sheetnames)
@@ -246,6 +427,8 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
         raw_rows = _non_empty_rows(ws)
         rows = [(r, [_cell_text(v) for v in values]) for r, values in raw_rows]
         at = _find_header(rows) if facts else 0
+        if rows:
+            _fill_merged(rows, _merged_ranges(book, ws), rows[at or 0][0])
         if at is None and sheet is None and len(names) > 1:
             # the data may be on another sheet: name it rather than list every column as missing
             data_sheet = next(
@@ -266,17 +449,18 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
         raise InputError([Problem("file.empty", "工作表为空", "the worksheet is empty", file=str(path))] + ([hint] if hint else []))
     at = at or 0
     header_row = rows[at][0]
-    header = [c or "" for c in rows[at][1]]
+    header = [(c or "").strip() for c in rows[at][1]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    columns = {name if name else f"column_{i + 1}": [] for i, name in enumerate(header)}
-    if len(columns) != width:
-        columns = {f"{name}#{i}": [] for i, name in enumerate(header)}
+    columns: dict[str, list] = {f"#{i}": [] for i in range(width)}  # named below: headers may repeat or be blank
     uscc_at = [i for i, name in enumerate(header) if facts and name and schema.resolve_header(name)[0] == "uscc"]
     rows_kept: list[int] = []
     numeric_uscc: set[int] = set()
-    for (excel_row, cells), (_, values) in zip(rows[at + 1 :], raw_rows[at + 1 :]):
+    first = at + 1
+    while facts and first < len(rows) and _is_header(rows[first][1]) >= HEADER_MIN_FIELDS:
+        first += 1  # a second header row (English names under the Chinese ones) is no data
+    for (excel_row, cells), (_, values) in zip(rows[first:], raw_rows[first:]):
         cells = (cells + [None] * width)[:width]
         if all(c in (None, "") for c in cells):
             continue
@@ -287,7 +471,10 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
             if i < len(values) and isinstance(values[i], (int, float)) and not isinstance(values[i], bool):
                 numeric_uscc.add(excel_row)
     frame = pl.DataFrame({k: pl.Series(k, v, dtype=pl.String) for k, v in columns.items()})
-    frame = frame.with_columns(pl.Series(ROW, rows_kept, dtype=pl.Int64))
+    names = header_names(frame, header, str(path), header_row, excel=True)
+    if not facts:  # a table other than facts names a column without header by its letter
+        names = [n.replace(BLANK_HEADER, "column_") if n else n for n in names]
+    frame = named(frame, names).with_columns(pl.Series(ROW, rows_kept, dtype=pl.Int64))
     return Source(frame, str(path), header_row, frozenset(numeric_uscc), hint)
 
 
@@ -413,6 +600,15 @@ def name_columns(
             factors[name] = factor
     ignored: list[str] = []
     for col in unresolved:
+        if col.startswith(BLANK_HEADER):  # data under an empty header cell
+            where = col[len(BLANK_HEADER):]
+            if strict:
+                problems.append(Problem("header.blank", f"第 {where} 列有数据但没有表头：请填写表头或删除该列",
+                                        f"column {where} has data but no header: name it or delete the column",
+                                        file=file, row=header_row))
+            else:
+                ignored.append(f"(第 {where} 列 / column {where})")
+            continue
         trouble, near = schema.header_trouble(col)
         read = near is not None and (wanted is None or near in wanted)
         if strict or (read and (trouble == "unit" or near not in seen)):
@@ -441,3 +637,9 @@ def name_columns(
             shown,
         )
     return RawTable(frame.select([ROW, *renames]).rename(renames), file, factors, ignored=tuple(ignored))
+
+
+def no_rows(file: str, header_row: int = 1) -> InputError:
+    """A fact file with a header and not one data row: nothing to import."""
+    return InputError(Problem("file.no_rows", "文件只有表头，没有数据行：没有可导入的内容", "the file has a header but no data rows: nothing to import",
+                              file=file, row=header_row))

@@ -7,6 +7,7 @@ Pydantic record, the Excel template, the docs — asks this module; nothing rest
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -142,7 +143,9 @@ _UNIT_WORD = re.compile(r"万|千元|百万|亿|元|%|％|yuan|cny|rmb", re.IGNO
 
 
 def normalise_header(text: str) -> str:
-    t = str(text).replace("\ufeff", "").replace("\u3000", " ").strip()
+    """A header as compared: NFKC (full-width ｒｅｖｅｎｕｅ, （万元）, ％ and the Roman numeral Ⅰ read as
+    their ASCII forms), spaces trimmed and collapsed."""
+    t = unicodedata.normalize("NFKC", str(text).replace("\ufeff", "")).strip()
     t = t.replace("（", "(").replace("）", ")").replace("［", "[").replace("］", "]").replace("Ⅰ", "Ⅰ")
     return re.sub(r"\s+", " ", t)
 

@@ -21,7 +21,7 @@ from kejin.errors import InputError, Problem
 from kejin.facts import codes, schema
 from kejin.facts.checks import Rule, check_rules
 from kejin.facts.layout import firm_runs, keys_strictly_ascending
-from kejin.facts.readers import ROW, RawTable, name_columns, read_source
+from kejin.facts.readers import ROW, RawTable, name_columns, no_rows, read_source
 from kejin.facts.schema import FactField
 
 MAX_LISTED_PROBLEMS = 1000
@@ -31,6 +31,12 @@ FALSE_WORDS = ["false", "0", "否", "n", "no", "f", "×", "无"]
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 # a date written as text must start with a four-digit year (`16-07-01` is not the year 16)
 DATE_SHAPE = r"^\d{4}(?:[-/.年]|\d{4}$)"
+TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"  # `2021/3/5 0:00` as Excel writes a date-time
+# a five-digit number is an Excel serial date (days since 1899-12-30): a date cell that lost its
+# format, or a CSV written from one; 10000–99999 is 1927-05-18 to 2173-10-14, and no other date form
+# has five digits alone (a year alone, `2016`, stays no date)
+EXCEL_SERIAL = r"^(\d{5})(?:\.\d+)?$"
+EXCEL_EPOCH = date(1899, 12, 30)
 EARLIEST_DATE = date(1900, 1, 1)  # no enterprise fact is older; an earlier date is a typing slip
 
 
@@ -101,9 +107,10 @@ def parse_expr(f: FactField, dtype: pl.DataType, factor: float) -> pl.Expr:
             return pl.col(name)
         if isinstance(dtype, pl.Datetime):
             return pl.col(name).dt.date()
-        text = _clean(name)
+        text = _clean(name).str.replace(TIME_OF_DAY, "")
         parsed = pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS])
-        return pl.when(text.str.contains(DATE_SHAPE)).then(parsed).otherwise(None)
+        serial = text.str.extract(EXCEL_SERIAL, 1).cast(pl.Int64, strict=False)
+        return pl.when(text.str.contains(DATE_SHAPE)).then(parsed).when(serial.is_not_null()).then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)).otherwise(None)
     if f.type == "bool":
         if dtype == pl.Boolean:
             return pl.col(name)
@@ -436,6 +443,8 @@ def named_source(path: Path | str, sheet: str | None = None, wanted: set[str] | 
     """A fact file read and its columns named (header problems raised here, before any row)."""
     source = read_source(path, sheet)
     raw = name_columns(source.frame, source.file, source.header_row, wanted, strict, source.hint)
+    if raw.frame.height == 0:
+        raise no_rows(source.file, source.header_row)
     raw.numeric_uscc_rows = source.numeric_uscc_rows
     return raw
 
