@@ -39,18 +39,37 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, kind: str | None = None) -> str:
+    """A table cell, formatted by the column's kind (see ``kejin.funds.labels.KINDS``), not by magnitude:
+    money 0 or 5,000 is ``0`` / ``5,000``, never ``0.0000`` like a rate."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "—"
-        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4f}"
     if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value)
+        return ", ".join(_fmt(v, kind) for v in value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            return "—"
+        if kind == "money":
+            return f"{value:,.0f}"
+        if kind == "count":
+            return f"{value:.0f}"
+        if kind == "age":
+            return f"{value:.3f}"
+        if kind in ("rate", "multiple"):
+            return f"{value:.4f}"
+        if isinstance(value, float):
+            return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4f}"
     return str(value)
+
+
+def _rows(frame: pl.DataFrame, columns: list[str]) -> list[list[str]]:
+    """Table cells of ``columns``, each formatted by its column's kind."""
+    from kejin.funds.labels import kind
+
+    kinds = [kind(c) for c in columns]
+    return [[_fmt(v, k) for v, k in zip(row, kinds)] for row in frame.select(columns).iter_rows()]
 
 
 def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title: str, columns: list[str],
@@ -70,8 +89,7 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title:
         (Path(output).write_text(text, encoding="utf-8") if output else sys.stdout.write(text))
     else:
         shown = [c for c in columns if c in frame.columns]
-        print_table(title, [header(c, None if lang == "both" else lang) for c in shown],
-                    [[_fmt(v) for v in row] for row in frame.select(shown).iter_rows()])
+        print_table(title, [header(c, None if lang == "both" else lang) for c in shown], _rows(frame, shown))
 
 
 def _note(frame: pl.DataFrame, base: str = "irr_note") -> pl.DataFrame:
@@ -430,9 +448,11 @@ def simulate(
     if fmt == OutputFormat.csv:
         _emit(by_year, fmt, output, "", [])
         return
-    print_table("IRR 与 TVPI 概要 / summary", ["指标 measure", "值 value"], [(k, _fmt(v)) for k, v in summary.items()])
-    print_table("按年份 / by year (percentiles)", list(by_year.columns), [[_fmt(v) for v in r] for r in by_year.iter_rows()])
-    print_table("亏损超过容亏率的概率 / P(loss above rate)", list(losses.columns),
-                [[_fmt(v) for v in r] for r in losses.iter_rows()])
+    from kejin.funds.labels import kind
+
+    print_table("IRR 与 TVPI 概要 / summary", ["指标 measure", "值 value"],
+                [(k, _fmt(v, kind(k))) for k, v in summary.items()])
+    print_table("按年份 / by year (percentiles)", list(by_year.columns), _rows(by_year, by_year.columns))
+    print_table("亏损超过容亏率的概率 / P(loss above rate)", list(losses.columns), _rows(losses, losses.columns))
     print_table(f"期末良好基金（TVPI ≥ {ends_well}）被标记的比例 / funds that end well, flagged by horizon",
-                list(alarms.columns), [[_fmt(v) for v in r] for r in alarms.iter_rows()])
+                list(alarms.columns), _rows(alarms, alarms.columns))

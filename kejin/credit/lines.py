@@ -173,6 +173,11 @@ def suggest_line(
     return LineSuggestion(line, band.band, low, high, steps)
 
 
+def _number(value: object) -> bool:
+    """A finite int or float (not a bool, text or blank)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def suggest_lines(policy: LinePolicy, frame: pl.DataFrame, file: str | None = None) -> pl.DataFrame:
     """One suggestion per row; rows with missing or invalid inputs are errors naming the cell."""
     absent = [c for c in LINE_COLUMNS if c not in frame.columns]
@@ -186,8 +191,13 @@ def suggest_lines(policy: LinePolicy, frame: pl.DataFrame, file: str | None = No
             problems.append(Problem("line.unknown_tier", f"规则包中没有该层级；可用：{', '.join(tiers)}", f"unknown tier; known: {', '.join(tiers)}", file=file, row=excel_row(i), field="tier", value=row["tier"]))
         for name in LINE_COLUMNS[1:]:
             value = row[name]
-            if not isinstance(value, (int, float)) or value is None or math.isnan(value) or value < 0:
-                problems.append(Problem("line.bad_value", "必须是非负数", "must be a non-negative number", file=file, row=excel_row(i), field=name, value=value))
+            if not _number(value) or value < 0:
+                problems.append(Problem("line.bad_value", "必须是非负的有限数", "must be a finite non-negative number", file=file, row=excel_row(i), field=name, value=value))
+            elif name == "standards_met" and value != int(value):
+                problems.append(Problem("line.bad_value", "达标数必须是整数", "the number of standards met must be a whole number", file=file, row=excel_row(i), field=name, value=value))
+        pd = row.get("pd")
+        if pd is not None and (not _number(pd) or not 0 <= pd <= 1):
+            problems.append(Problem("line.bad_pd", "违约概率必须是 0 到 1 之间的数（可留空）", "the PD must be a number within 0–1 (or blank)", file=file, row=excel_row(i), field="pd", value=pd))
         if len(problems) >= MAX_LISTED_ROWS:
             break
     if problems:

@@ -20,7 +20,7 @@ from kejin.credit import metrics, svg
 from kejin.credit.card import Evaluation, Scorecard
 from kejin.credit.html import HtmlTable, Section, write_page
 from kejin.credit.evaluation import evaluate
-from kejin.credit.scorecard import feature_points, score_frame
+from kejin.credit.scorecard import FeaturePoints, _check_columns, feature_points, total_score
 from kejin.credit.table import MAX_LISTED_ROWS, excel_row
 from kejin.errors import InputError, Problem
 from kejin.i18n import Text
@@ -92,14 +92,16 @@ def _score_labels(edges: list[float]) -> list[str]:
     return [f"[{a}, {b})" for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _shifts(card: Scorecard, frame: pl.DataFrame, score: np.ndarray, file: str | None) -> list[BandShift]:
+def _shifts(card: Scorecard, found: list[FeaturePoints], score: np.ndarray) -> list[BandShift]:
     dev = card.development
     edges = np.asarray(dev.score_edges)
+    # The score unrounded, as at fitting; the edges are development scores themselves (deciles of a
+    # discrete score land on one), so a row scoring exactly an edge must fall on the same side again.
     actual = np.bincount(np.searchsorted(edges, score, side="right"), minlength=len(edges) + 1)
     expected = np.asarray(dev.score_counts)
     shifts = [BandShift(SCORE, _score_labels(dev.score_edges), expected, actual, metrics.psi(expected, actual))]
-    for feature in card.features:
-        index = feature_points(feature, frame, file).bin_index
+    for feature, points in zip(card.features, found):
+        index = points.bin_index
         n_bins = len(feature.bins)
         # Unseen categories (index −1) get their own band after the missing bin.
         counts = np.bincount(np.where(index < 0, n_bins, index), minlength=n_bins + 1)
@@ -110,9 +112,13 @@ def _shifts(card: Scorecard, frame: pl.DataFrame, score: np.ndarray, file: str |
 
 
 def _period_result(card: Scorecard, name: str, frame: pl.DataFrame, y: np.ndarray | None, file: str | None) -> PeriodResult:
-    scored = score_frame(card, frame, file)
-    score, pd = scored.get_column("score").to_numpy(), scored.get_column("pd").to_numpy()
-    result = PeriodResult(period=name, rows=frame.height, shifts=_shifts(card, frame, score, file))
+    _check_columns(card, frame, file)
+    # Unseen categories get neutral points here whatever the card's unseen policy: monitoring counts
+    # them in their own band rather than refusing the data.
+    found = [feature_points(f, frame, file) for f in card.features]
+    score = total_score([p.points for p in found])
+    pd = card.scaling.pd_from_score(score)
+    result = PeriodResult(period=name, rows=frame.height, shifts=_shifts(card, found, score))
     if y is not None:
         result.observed_rate, result.mean_pd = float(y.mean()), float(pd.mean())
         if 0 < y.sum() < len(y):  # discrimination needs both outcomes in the period

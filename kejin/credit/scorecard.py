@@ -171,7 +171,7 @@ def fit_scorecard(frame: pl.DataFrame, target: str, options: FitOptions | None =
         _card_feature(feature, coefficient, intercept, len(binned), scaling)
         for feature, coefficient in zip(binned, coefficients)
     ]
-    score = sum(np.asarray([b.points for b in f.bins])[i] for f, i in zip(features, indices))
+    score = total_score([np.asarray([b.points for b in f.bins])[i] for f, i in zip(features, indices)])
     pd = scaling.pd_from_score(score)
     edges = np.unique(np.quantile(score, np.linspace(0, 1, SCORE_BANDS + 1)[1:-1]))
     counts = np.bincount(np.searchsorted(edges, score, side="right"), minlength=len(edges) + 1)
@@ -287,6 +287,12 @@ def feature_points(card_feature: CardFeature, frame: pl.DataFrame, file: str | N
     return FeaturePoints(index, points, unseen)
 
 
+def total_score(points: list[np.ndarray]) -> np.ndarray:
+    """Unrounded score: the features' points added in one fixed way, so that fitting (the development
+    deciles) and monitoring give bit-identical scores to the same rows."""
+    return np.column_stack(points).astype(np.float64).sum(axis=1)
+
+
 def _check_columns(card: Scorecard, frame: pl.DataFrame, file: str | None) -> None:
     missing = [f.name for f in card.features if f.name not in frame.columns]
     if missing:
@@ -330,7 +336,7 @@ def score_frame(
         if problems:
             raise InputError(problems)
     points = np.column_stack([p.points for p in found]).astype(np.float64)
-    score = points.sum(axis=1)
+    score = total_score([p.points for p in found])
     pd = card.scaling.pd_from_score(score)
     columns: dict[str, pl.Series | np.ndarray] = {}
     for name in keep or []:

@@ -56,6 +56,32 @@ COLUMNS: dict[str, Text] = {
 }
 
 
+# How a column's numbers are shown in tables: money in whole yuan with separators, rates and
+# multiples with four decimals, counts and years as integers, ages with three decimals.
+MONEY, RATE, MULTIPLE, COUNT, AGE = "money", "rate", "multiple", "count", "age"
+KINDS: dict[str, str] = {
+    **dict.fromkeys(["paid_in", "distributed", "nav", "principal", "mobilised", "government", "crowded_in", "calls",
+                     "distributions", "net_cash_flow", "unfunded", "nav_without", "target_nav",
+                     "yearly_commitment", "cost", "proceeds", "value"], MONEY),
+    **dict.fromkeys(["irr", "irr_without_facility", "direct_alpha", "direct_alpha_rate", "loss_rate", "net_loss_rate",
+                     "gross_loss_rate", "seed_startup_share", "frontier_share", "lifecycle_off_track", "rate",
+                     "p_net_loss_above", "p_gross_loss_above", "irr_below_zero", "tvpi_below_one"], RATE),
+    **dict.fromkeys(["tvpi", "dpi", "rvpi", "ks_pme", "leverage", "reinvestment_ratio", "tvpi_floor", "tvpi_low",
+                     "tvpi_high", "tvpi_mean", "moic"], MULTIPLE),
+    **dict.fromkeys(["year", "horizon", "firms_supported", "losses_beyond_tolerance", "funds_ending_well",
+                     "funds_without_single_irr", "n_flows", "target_year"], COUNT),
+    "age_years": AGE,
+}
+KIND_PREFIXES = (("rule_", RATE), ("irr_p", RATE), ("tvpi_p", MULTIPLE), ("dpi_p", MULTIPLE))
+
+
+def kind(column: str) -> str | None:
+    """The kind of a column's numbers (money, rate, multiple, count, age), or None when unknown."""
+    if column in KINDS:
+        return KINDS[column]
+    return next((k for prefix, k in KIND_PREFIXES if column.startswith(prefix)), None)
+
+
 def header(column: str, lang: str | None = None) -> str:
     """A column title: both languages by default, or one."""
     text = COLUMNS.get(column)

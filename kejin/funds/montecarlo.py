@@ -21,6 +21,9 @@ from kejin.funds.packs import Calibration, FixedRule, ScenarioAssumptions
 from kejin.funds.xirr import IrrStatus, PaddedFlows, xirr_padded
 
 PERCENTILES = (5, 25, 50, 75, 95)
+# Funds × deals simulated at once: every cell takes ~100 bytes at the peak (draws, paths, bincount keys), so
+# 50 M cells need ~5 GB; beyond that a run is refused up front instead of exhausting the memory.
+MAX_DEAL_CELLS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,18 @@ def simulate(assumptions: ScenarioAssumptions, n_funds: int, n_deals: int, years
              seed: int = 0, backend: str = "numpy") -> SimulationResult:
     """Simulate ``n_funds`` funds of ``n_deals`` deals over ``years`` (default: the scenario's life)."""
     years = years or assumptions.scenario.life
+    if n_funds < 1 or n_deals < 1:
+        raise InputError(Problem("simulate.size", "基金数与每只基金项目数都至少为 1", "the number of funds and of deals per fund "
+                                 "must each be at least 1", field="--funds/--deals", value=f"{n_funds}, {n_deals}"))
+    if n_funds * n_deals > MAX_DEAL_CELLS:
+        raise InputError(Problem(
+            "simulate.too_large",
+            f"基金数 × 项目数 = {n_funds * n_deals:,} 超过单次上限 {MAX_DEAL_CELLS:,}（约需 {n_funds * n_deals * 100 / 1e9:,.0f} GB 内存）；"
+            "请减少 --funds 或 --deals，或分几次以不同 --seed 运行",
+            f"funds × deals = {n_funds * n_deals:,} exceeds the limit of {MAX_DEAL_CELLS:,} per run (about "
+            f"{n_funds * n_deals * 100 / 1e9:,.0f} GB of memory); lower --funds or --deals, or run several times with "
+            "different --seed values",
+            field="--funds", value=n_funds))
     if backend not in BACKENDS:
         raise InputError(Problem("simulate.backend", f"未知的计算后端 {backend}（可用：{', '.join(BACKENDS)}）",
                                  f"unknown backend {backend} (known: {', '.join(BACKENDS)})", field="--backend",

@@ -114,9 +114,15 @@ def _pct(v) -> str:
 
 
 def _num(v, digits: int = 2) -> str:
+    """A multiple or ratio, always with ``digits`` decimals (money goes through ``_money``)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "—"
-    return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.{digits}f}"
+    return f"{v:,.{digits}f}"
+
+
+def _money(v) -> str:
+    """An amount in whole yuan with separators, whatever its size (0 is ``0``, not ``0.00``)."""
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:,.0f}"
 
 
 # ---------------------------------------------------------------- HTML
@@ -182,7 +188,7 @@ def render_html(d: ReportData) -> str:
                             x["evidence_needed_zh"] or "—"] for x in d.tolerance_losses.iter_rows(named=True)]))
     out.append("<h2>政策指标 / policy indicators</h2>")
     out.append(_table(["基金 fund", "放大倍数 leverage", "撬动 crowded in", "种子/初创 seed share", "前沿 frontier", "企业数 firms", "返投 reinvest"],
-                      [[i["fund_id"], _num(i["leverage"]), _num(i["crowded_in"]), _pct(i["seed_startup_share"]),
+                      [[i["fund_id"], _num(i["leverage"]), _money(i["crowded_in"]), _pct(i["seed_startup_share"]),
                         _pct(i["frontier_share"]), str(i["firms_supported"]), _num(i["reinvestment_ratio"])]
                        for i in d.indicators.iter_rows(named=True)]))
     out.append("<h2>规则包 / packs</h2>")

@@ -32,3 +32,38 @@ def test_a_band_without_a_price_is_refused(tmp_path):
     with pytest.raises(PackError) as caught:
         load_line_policy(path)
     assert caught.value.problems[0].key == "price.spread_bands.B"
+
+
+def test_a_bad_pd_or_infinite_amount_is_named_not_used(tmp_path):
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "tier,innovation_points,standards_met,revenue,existing_debt,pd\n"
+        "tier_35,78,2,8000000,1000000,-0.5\n"
+        "tier_35,78,2.7,8000000,1000000,1.5\n"
+        "tier_35,78,2,inf,1000000,\n"
+        "tier_35,78,2,8000000,1000000,NaN\n",
+        encoding="utf-8",
+    )
+    from kejin.credit.table import read_table
+
+    with pytest.raises(InputError) as caught:
+        suggest_lines(load_line_policy(), read_table(path), str(path))
+    found = {(p.row, p.field) for p in caught.value.problems}
+    assert found == {(2, "pd"), (3, "standards_met"), (3, "pd"), (4, "revenue")}
+    assert all(p.file == str(path) and p.zh and p.en for p in caught.value.problems)
+
+
+def test_text_in_the_pd_column_is_an_error_not_a_crash(cli_app, tmp_path):
+    from typer.testing import CliRunner
+
+    path = tmp_path / "firms.csv"
+    path.write_text("tier,innovation_points,standards_met,revenue,existing_debt,pd\ntier_35,78,2,8000000,1000000,abc\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["credit", "line", "--data", str(path), "--format", "csv"])
+    assert isinstance(result.exception, InputError), result.output  # the CLI prints it and exits 2; no TypeError
+    assert [(p.row, p.field, p.value) for p in result.exception.problems] == [(2, "pd", "abc")]
+
+
+def test_a_blank_pd_is_allowed(tmp_path):
+    firms = pl.DataFrame({"tier": ["tier_35"], "innovation_points": [78], "standards_met": [2], "revenue": [8e6],
+                          "existing_debt": [1e6], "pd": [None]}, schema_overrides={"pd": pl.Float64})
+    assert suggest_lines(load_line_policy(), firms)["line_yuan"].to_list() == [2_530_000]

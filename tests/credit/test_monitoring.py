@@ -68,3 +68,29 @@ def test_bad_thresholds_and_columns(card, test_book):
     with pytest.raises(InputError) as caught:
         monitor(card, test_book, period="month")
     assert caught.value.problems[0].field == "month"
+
+
+def test_development_sample_is_stable_with_a_discrete_score(train_book):
+    """Deciles of a score with few distinct values are development scores themselves: a row scoring exactly
+    an edge must land in the same band when monitored (not one band lower after rounding)."""
+    from kejin.credit.scorecard import FitOptions, fit_scorecard
+
+    card = fit_scorecard(train_book, "default", FitOptions(features=["standards_met", "industry"]))
+    edges = card.development.score_edges
+    assert len(edges) >= 3
+    result = monitor(card, train_book)
+    assert result.overall.psi_of("score") == pytest.approx(0.0, abs=1e-12)
+    assert result.overall.shifts[0].actual.tolist() == card.development.score_counts
+
+
+def test_monitoring_counts_unseen_categories_even_when_the_card_refuses_them(train_book):
+    from kejin.credit.card import FitSettings
+    from kejin.credit.scorecard import FitOptions, fit_scorecard
+
+    card = fit_scorecard(train_book, "default", FitOptions(features=["industry", "debt_ratio"], unseen_policy="error",
+                                                           settings=FitSettings(min_iv=0.0)))
+    new = train_book.head(500).with_columns(pl.lit("X99").alias("industry"))
+    with pytest.raises(InputError):
+        score_frame(card, new)
+    shift = next(s for s in monitor(card, new).overall.shifts if s.variable == "industry")
+    assert shift.actual[-1] == 500 and shift.labels[-1] == "未知类别 unseen"

@@ -82,3 +82,40 @@ def test_jax_path_agrees_within_sampling_error(vc):
         se = np.sqrt(x.var() / n + y.var() / n)
         assert abs(x.mean() - y.mean()) < 4 * se
     assert abs(np.nanmedian(a.irr) - np.nanmedian(b.irr)) < 0.01
+
+
+def test_one_fund_and_monotone_percentiles(vc):
+    one = mc.simulate(vc, 1, 20, seed=3)
+    table = mc.by_year(one)
+    assert table.height == vc.scenario.life
+    for prefix in ("tvpi", "dpi"):
+        cols = [table[f"{prefix}_p{q}"].to_numpy() for q in mc.PERCENTILES]
+        for low, high in zip(cols, cols[1:]):
+            assert (low <= high + 1e-12).all()
+    many = mc.by_year(mc.simulate(vc, 3000, 20, seed=3))
+    cols = [many[f"tvpi_p{q}"].to_numpy() for q in mc.PERCENTILES]
+    assert all((low <= high).all() for low, high in zip(cols, cols[1:]))
+
+
+@pytest.mark.parametrize("funds, deals", [(0, 20), (10, 0)])
+def test_no_funds_or_no_deals_is_an_error(vc, funds, deals):
+    from kejin.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        mc.simulate(vc, funds, deals)
+    assert caught.value.problems[0].code == "simulate.size"
+
+
+def test_a_run_too_large_for_memory_is_refused_up_front(vc):
+    from typer.testing import CliRunner
+
+    from kejin.cli import _mount, app
+    from kejin.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        mc.simulate(vc, mc.MAX_DEAL_CELLS // 10 + 1, 10)
+    problem = caught.value.problems[0]
+    assert problem.code == "simulate.too_large" and "GB" in problem.zh and "GB" in problem.en
+    _mount()
+    r = CliRunner().invoke(app, ["funds", "simulate", "--funds", str(mc.MAX_DEAL_CELLS), "--deals", "30"])
+    assert isinstance(r.exception, InputError) and r.exception.problems[0].code == "simulate.too_large"
