@@ -110,6 +110,21 @@ def _evidence_status(ledger: Ledger, pack: TolerancePack) -> pl.DataFrame:
     return ev
 
 
+def percent_pair(rate: float, limit: float) -> tuple[str, str]:
+    """A loss rate and the limit it is judged against, as percentages with as many decimals as it
+    takes to tell them apart (at least one for the rate; none beyond what the limit has), so that a
+    reason never reads "40.0% > 40%": 40.04% > 40%, 37.5% ≤ 37.5%."""
+    def shown(x: float, decimals: int) -> str:
+        text = f"{x * 100:.{decimals}f}"
+        return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+    for decimals in range(1, 7):
+        a, b = f"{rate * 100:.{decimals}f}", f"{limit * 100:.{decimals}f}"
+        if (a == b) == (rate == limit):
+            break
+    return f"{rate * 100:.{decimals}f}%", shown(limit, decimals)
+
+
 def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
            scheme: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(one row per fund, one row per loss-making investment)."""
@@ -147,8 +162,9 @@ def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
         else:
             within, rule = judge_portfolio(s, rate)
             basis = Text(zh="净亏损", en="net loss") if s.portfolio_basis == "net" else Text(zh="项目亏损合计", en="sum of project losses")
-            zh = f"基金{basis.zh}率 {rate:.1%} {'≤' if within else '>'} 容亏率 {s.portfolio_loss_rate:.0%}"
-            en = f"fund {basis.en} rate {rate:.1%} {'≤' if within else '>'} tolerance {s.portfolio_loss_rate:.0%}"
+            shown, limit = percent_pair(rate, s.portfolio_loss_rate)
+            zh = f"基金{basis.zh}率 {shown} {'≤' if within else '>'} 容亏率 {limit}"
+            en = f"fund {basis.en} rate {shown} {'≤' if within else '>'} tolerance {limit}"
         fund_rows.append({**row, "portfolio_rate_limit": s.portfolio_loss_rate, "portfolio_within": within,
                           "portfolio_rule": rule, "scheme_in_force": in_force, "reason_zh": zh, "reason_en": en})
     fund_table = pl.DataFrame(fund_rows, infer_schema_length=None) if fund_rows else pl.DataFrame()
@@ -161,8 +177,9 @@ def assess(ledger: Ledger, pack: TolerancePack, as_of: date | None = None,
         s = by_id[row["scheme"]]
         within, rule = judge_project(s, row["loss_rate"])
         if rule is not None:
-            zh = f"项目亏损率 {row['loss_rate']:.1%} {'≤' if within else '>'} 单项目容亏上限 {s.project_loss_cap:.0%}"
-            en = f"project loss {row['loss_rate']:.1%} {'≤' if within else '>'} single-project cap {s.project_loss_cap:.0%}"
+            shown, limit = percent_pair(row["loss_rate"], s.project_loss_cap)
+            zh = f"项目亏损率 {shown} {'≤' if within else '>'} 单项目容亏上限 {limit}"
+            en = f"project loss {shown} {'≤' if within else '>'} single-project cap {limit}"
         else:
             fund = portfolio[row["fund_id"]]
             within, rule = fund["portfolio_within"], fund["portfolio_rule"]

@@ -88,3 +88,14 @@ def test_fund_reason_names_the_losses_beyond_the_project_cap(ledger, pack):
         assert f"{n} " in row["reason_zh"] and "超出" in row["reason_zh"], row["reason_zh"]
     seed = by_fund["SEED1"]  # within: the reason is unchanged
     assert seed["verdict"] == "within" and seed["reason_en"] == "the scheme sets no fund-level rate"
+
+
+def test_reason_percentages_never_read_equal_when_the_rates_differ():
+    """A loss just over its limit is shown with the decimals that tell them apart; equal ones as equal."""
+    from kejin.funds.tolerance import percent_pair
+
+    assert percent_pair(0.4004, 0.4) == ("40.04%", "40%")
+    assert percent_pair(0.4000001, 0.4) == ("40.00001%", "40%")
+    assert percent_pair(0.375, 0.375) == ("37.5%", "37.5%")
+    assert percent_pair(1.0, 1.0) == ("100.0%", "100%")
+    assert percent_pair(0.692, 0.4) == ("69.2%", "40%")
