@@ -238,12 +238,13 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     folds, so that no column is cut off."""
     from rich.cells import cell_len
 
+    target = _table_console or console
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     headers = [_two_line_header(c) for c in columns]
     widest = [max([cell_len(r[i]) for r in cells] + [cell_len(line) for line in h.split("\n")]) for i, h in enumerate(headers)]
     short = [w <= SHORT_CELL for w in widest]
     needed = sum(w if s else SHORT_CELL for w, s in zip(widest, short)) + 3 * len(headers) + 1
-    fits = needed <= console.width
+    fits = needed <= target.width
     table = Table(title=title, header_style="bold")
     for header, width, is_short in zip(headers, widest, short):
         if fits and is_short:
@@ -252,4 +253,32 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
             table.add_column(header, overflow="fold", min_width=SHORT_CELL if fits else None)
     for row in cells:
         table.add_row(*row)
-    console.print(table)
+    target.print(table)
+
+
+_table_console: Console | None = None  # where ``print_table`` writes inside ``tables_to``
+TABLE_FILE_WIDTH = 200  # characters a line of a table written to a file may take
+
+
+@contextmanager
+def tables_to(output: Path | None) -> Iterator[None]:
+    """Inside the block, ``print_table`` writes its tables to ``output`` as plain text (no colour,
+    lines up to ``TABLE_FILE_WIDTH``) instead of the terminal; the file appears only once the block
+    ends without error (``kejin.output.publish``). With no ``output``, tables go to the terminal."""
+    global _table_console
+    if output is None:
+        yield
+        return
+    import io
+
+    from kejin.output import publish
+
+    buffer = io.StringIO()
+    _table_console = Console(file=buffer, width=TABLE_FILE_WIDTH, no_color=True, highlight=False, emoji=False, force_terminal=False)
+    try:
+        yield
+    finally:
+        _table_console = None
+    with publish(output) as handle:
+        handle.write(buffer.getvalue().encode("utf-8"))
+    err_console.print(f"✓ 表格已写入 / tables written → {output}", highlight=False)

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import polars as pl
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+from kejin.cli._common import OutputFormat, console, print_table, progress, tables_to, write_json
 
 funds_app = typer.Typer(help="引导基金：台账、业绩、全周期评价、容错、配置节奏、蒙特卡洛 / guidance funds", no_args_is_help=True)
 
@@ -89,7 +89,8 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title:
         (Path(output).write_text(text, encoding="utf-8") if output else sys.stdout.write(text))
     else:
         shown = [c for c in columns if c in frame.columns]
-        print_table(title, [header(c, None if lang == "both" else lang) for c in shown], _rows(frame, shown))
+        with tables_to(output):
+            print_table(title, [header(c, None if lang == "both" else lang) for c in shown], _rows(frame, shown))
 
 
 def _note(frame: pl.DataFrame, base: str = "irr_note") -> pl.DataFrame:
@@ -450,9 +451,10 @@ def simulate(
         return
     from kejin.funds.labels import kind
 
-    print_table("IRR 与 TVPI 概要 / summary", ["指标 measure", "值 value"],
-                [(k, _fmt(v, kind(k))) for k, v in summary.items()])
-    print_table("按年份 / by year (percentiles)", list(by_year.columns), _rows(by_year, by_year.columns))
-    print_table("亏损超过容亏率的概率 / P(loss above rate)", list(losses.columns), _rows(losses, losses.columns))
-    print_table(f"期末良好基金（TVPI ≥ {ends_well}）被标记的比例 / funds that end well, flagged by horizon",
-                list(alarms.columns), _rows(alarms, alarms.columns))
+    with tables_to(output):
+        print_table("IRR 与 TVPI 概要 / summary", ["指标 measure", "值 value"],
+                    [(k, _fmt(v, kind(k))) for k, v in summary.items()])
+        print_table("按年份 / by year (percentiles)", list(by_year.columns), _rows(by_year, by_year.columns))
+        print_table("亏损超过容亏率的概率 / P(loss above rate)", list(losses.columns), _rows(losses, losses.columns))
+        print_table(f"期末良好基金（TVPI ≥ {ends_well}）被标记的比例 / funds that end well, flagged by horizon",
+                    list(alarms.columns), _rows(alarms, alarms.columns))

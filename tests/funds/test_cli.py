@@ -93,3 +93,20 @@ def test_simulate_small(tmp_path):
     assert doc["summary"]["tvpi_mean"] > 0 and len(doc["false_alarms"]) == 12
     again = run("simulate", "--funds", 500, "--deals", 10, "--seed", 3, "--format", "json")
     assert json.loads(again.stdout)["summary"] == doc["summary"]
+
+
+def test_a_table_goes_to_the_output_file_when_one_is_named(data_dir, tmp_path):
+    """`--output` in table format writes the table (plain text, bilingual headers) to the file
+    instead of ignoring it; several tables (simulate) all go there; a failed command writes none."""
+    out = tmp_path / "metrics.txt"
+    r = run("metrics", "--ledger", data_dir / "ledger", "--output", out)
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "基金业绩 / fund performance" in text and "ANG1" in text and "\x1b[" not in text
+    assert "ANG1" not in r.stdout  # the table went to the file, not the terminal
+    sims = tmp_path / "simulate.txt"
+    assert run("simulate", "--funds", 50, "--deals", 5, "--output", sims).exit_code == 0
+    assert sims.read_text(encoding="utf-8").count("┏") == 4
+    missing = tmp_path / "none.txt"
+    assert run("metrics", "--ledger", tmp_path / "no-such-ledger", "--output", missing).exit_code != 0
+    assert not missing.exists()
