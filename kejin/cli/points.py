@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, write_frame_json, write_json
+from kejin.cli._common import OutputFormat, console, err_console, print_table, progress, write_frame_json, write_json
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
 
@@ -28,13 +28,39 @@ class ListFormat(str, Enum):
     json = "json"
 
 
+# console table headers "中文 English" of the columns that the commands print (files keep the ids)
+TABLE_LABELS: dict[str, tuple[str, str]] = {
+    "uscc": ("统一社会信用代码", "uscc"),
+    "name": ("企业名称", "name"),
+    "year": ("年度", "year"),
+    "stage": ("阶段", "stage"),
+    "points": ("积分", "points"),
+    "percentile": ("百分位", "percentile"),
+    "rank": ("名次", "rank"),
+    "tier": ("榜单", "tier"),
+    "status": ("状态", "status"),
+    "raised": ("加分项", "raised"),
+    "lowered": ("减分项", "lowered"),
+    "unusable": ("无法使用", "unusable"),
+    "amount_yuan": ("金额（元）", "amount_yuan"),
+    "bound": ("触及上下限", "bound"),
+}
+
+
+def _header(column: str, labels: Optional[dict[str, tuple[str, str]]] = None) -> str:
+    zh, en = (labels or {}).get(column) or TABLE_LABELS.get(column) or (column, "")
+    return f"{zh} {en}".strip()
+
+
 def _csv_frame(frame):
     import polars as pl
 
     return frame.with_columns([pl.col(c).list.join(";") for c, t in frame.schema.items() if isinstance(t, pl.List)])
 
 
-def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str], labels: Optional[dict[str, tuple[str, str]]] = None, sheet: str = "企业数据") -> None:
+def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str], labels: Optional[dict[str, tuple[str, str]]] = None, sheet: str = "企业数据", bom: bool = False) -> None:
+    """``frame`` as JSON, CSV, XLSX or a console table. ``bom``: a CSV file (not stdout) starts
+    with the UTF-8 byte-order mark, so that Excel opens its Chinese text as UTF-8."""
     if fmt == "json":
         write_frame_json(frame, output)
     elif fmt == "csv":
@@ -42,7 +68,7 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str
             from kejin.output import publish
 
             with publish(output) as handle:
-                _csv_frame(frame).write_csv(handle)
+                _csv_frame(frame).write_csv(handle, include_bom=bom)
         else:
             sys.stdout.write(_csv_frame(frame).write_csv())
     elif fmt == "xlsx":
@@ -53,11 +79,11 @@ def _emit(frame, fmt: str, output: Optional[Path], title: str, columns: list[str
         _write_xlsx(_csv_frame(frame), output, labels, sheet)
     else:
         cols = [c for c in columns if c in frame.columns]
-        print_table(title, cols, frame.select(cols).head(200).rows())
+        print_table(title, [_header(c, labels) for c in cols], frame.select(cols).head(200).rows())
         if frame.height > 200:
             console.print(f"… 共 {frame.height} 行 / {frame.height} rows in all")
         if output:
-            _csv_frame(frame).write_csv(output)
+            _emit(frame, "csv", output, title, columns, labels, sheet, bom)
     if output and fmt != "table":
         console.print(f"[green]✓[/] {frame.height} 行 / rows → {output}", highlight=False) if fmt != "json" or output else None
 
@@ -130,7 +156,7 @@ def register(app: typer.Typer) -> None:
         method = as_method(method)
         with progress("读取 / reading"):  # only the fields the method reads are typed and checked
             facts = load_facts(input, fields=method.input_columns())
-        if year:
+        if year is not None:
             from kejin.points.years import check_year
 
             check_year(year, facts, "points.year")
@@ -138,12 +164,12 @@ def register(app: typer.Typer) -> None:
             with progress("评分 / scoring"):
                 prepared = prepare(facts, method, digest_in_background=True)
                 del facts  # a file not listing firm after firm was copied into key order: the copy read here is let go
-                rows = write_prepared_csv(prepared, output, year=year or None, detail=detail)
+                rows = write_prepared_csv(prepared, output, year=year, detail=detail)
             console.print(f"[green]✓[/] {rows} 行 / rows → {output}", highlight=False)
             return
         with progress("评分 / scoring"):
             res = score(facts, method, detail=detail)
-        if year:
+        if year is not None:
             res = res.filter(pl.col("year") == year)
         _emit(res, fmt.value, output, "创新积分 / innovation points", ["uscc", "name", "year", "stage", "points", "percentile", "rank", "tier", "status", "raised", "lowered", "unusable"])
 
@@ -202,15 +228,18 @@ def register(app: typer.Typer) -> None:
             (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
             return
         if fmt == OutputFormat.csv:
-            _emit(a.table, "csv", output, "", [])
+            _emit(a.table, "csv", output, "", [], bom=True)
             return
-        print_table(f"分配 / allocation — {rule}, 预算 budget {fen_text(a.budget_fen)} 元", ["uscc", "name", "points", "tier", "amount_yuan", "bound"], a.table.select([c for c in ("uscc", "name", "points", "tier", "amount_yuan", "bound") if c in a.table.columns]).head(50).rows())
+        shown = [c for c in ("uscc", "name", "points", "tier", "amount_yuan", "bound") if c in a.table.columns]
+        print_table(f"分配 / allocation — {rule}, 预算 budget {fen_text(a.budget_fen)} 元", [_header(c) for c in shown], a.table.select(shown).head(50).rows())
+        if a.table.height > 50:
+            console.print(f"… 共 {a.table.height} 行，完整名单用 --format csv/json / {a.table.height} rows in all; --format csv or json gives every row", highlight=False)
         cap = f"{fen_text(a.parameters['cap_fen'])} ({a.parameters['cap_basis']})" if a.parameters["cap_fen"] is not None else "—"
         console.print(f"合计 / total {fen_text(int(a.table['amount_fen'].sum()))} 元 = 预算 budget ✓ · {a.table.height} 家 firms · 规则 rule {rule} · 上限 cap {cap} · 下限 floor {fen_text(a.parameters['floor_fen'])}", highlight=False)
         for note in a.notes:
             console.print(f"[yellow]注意 / note[/] {note['zh']} / {note['en']}", highlight=False)
         if output:
-            _emit(a.table, "csv", output, "", [])
+            _emit(a.table, "csv", output, "", [], bom=True)
 
     @app.command("record", help="技术侧信用记录 / a firm's technology-side credit record")
     def record_cmd(
@@ -264,14 +293,15 @@ def register(app: typer.Typer) -> None:
         facts = load_facts(input)
         funnel: dict[str, int] = {}
         rec = recommend(facts, method, min_tier, split(sectors), region, split(standards), year, funnel=funnel)
-        _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单")
+        _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单", bom=True)
         if not rec.height:
-            _explain_empty(funnel, min_tier)
+            _explain_empty(funnel, min_tier, err_console if fmt != ListFormat.table else console)
 
 
-def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:
+def _explain_empty(funnel: dict[str, int], min_tier: str, console=console) -> None:
     """Why a recommendation list is empty: the firms left after each filter, and the way out
-    when every scored firm is in a cohort too small for lists."""
+    when every scored firm is in a cohort too small for lists (on stderr when stdout carries the
+    list as JSON or CSV, which must stay well-formed)."""
     steps = {"scored": "已评分 scored", "tier": f"榜单 ≥ {min_tier} tier", "region": "地区 region", "sectors": "领域 sectors", "standards": "标准 standards"}
     left = " → ".join(f"{label} {funnel[key]}" for key, label in steps.items() if key in funnel)
     console.print(f"[yellow]没有企业符合条件 / no firm meets the filters[/]: {left}", highlight=False)
@@ -285,6 +315,7 @@ def _explain_empty(funnel: dict[str, int], min_tier: str) -> None:
 
 def print_record(rec: dict) -> None:
     from kejin.points.engine import STATUS
+    from kejin.points.report_html import OUT_OF_SCOPE
 
     console.print(f"[bold]技术侧信用记录 / Technology-side credit record[/]: {rec['name']} ({rec['uscc']})", highlight=False)
     digest = f"{rec['input_digest'][:16]}…" if rec["input_digest"] else "—"
@@ -295,9 +326,9 @@ def print_record(rec: dict) -> None:
         ["年度 year", "阶段 stage", "积分 points", "状态 status", "百分位 pct", "名次 rank", "榜单 tier", "研发 R&D", "Ⅰ类 IP1 (Δ)", "Ⅱ类 IP2 (Δ)"],
         [
             (
-                y["year"], y["stage"], f"{y['points']:.2f}" if y["points"] is not None else "—", STATUS.get(y["status"] or "", ("不在方法范围内", "outside the method's scope"))[0], y["percentile"],
+                y["year"], y["stage"], f"{y['points']:.2f}" if y["points"] is not None else "—", " / ".join(STATUS.get(y["status"] or "", OUT_OF_SCOPE)), y["percentile"],
                 f"{y['rank']}/{y['cohort_size']}" if y["rank"] else "—",
-                tiers.get(y["tier"] or "", {}).get("zh", "—"), f"{y['rd_expense'] / 1e4:,.1f}" if y["rd_expense"] is not None else "—",
+                " ".join(tiers[y["tier"]].values()) if y["tier"] in tiers else "—", f"{y['rd_expense'] / 1e4:,.1f}" if y["rd_expense"] is not None else "—",
                 f"{y['ip_stock']['ip_class1']} ({y['ip_flow']['ip_class1'] if y['ip_flow']['ip_class1'] is not None else '—'})",
                 f"{y['ip_stock']['ip_class2']} ({y['ip_flow']['ip_class2'] if y['ip_flow']['ip_class2'] is not None else '—'})",
             )

@@ -257,6 +257,8 @@ def allocate(
     if rule == "tiered" and min_tier == UNLISTED:
         notes.append({"code": "allocate.tiered_unlisted", "zh": "tiered 规则按榜单权重分配，榜单外企业权重为 0，不获分配", "en": "the tiered rule pays by tier weight; unlisted firms have none and get nothing"})
     r = results.filter((pl.col("year") == year) & pl.col("points").is_not_null())
+    small = r.filter(pl.col("tier").is_null()).height  # scored in a cohort too small for lists
+    every_small = small and small == r.height and not unlisted and rule != "tiered"
     if not unlisted:
         r = r.filter(pl.col("tier").is_in(tiers))
     if rule == "tiered":
@@ -266,6 +268,9 @@ def allocate(
     r = r.filter(pl.col("weight") > 0).sort(["points", "uscc"], descending=[True, False])
     if r.height == 0 or not (tiers or unlisted):
         why_zh, why_en = ("；tiered 规则只分配给有权重的榜单，不含榜单外企业", "; the tiered rule pays only tiers with a weight, never unlisted firms") if rule == "tiered" and min_tier == UNLISTED else ("", "")
+        if every_small:  # as kejin recommend says: the way out
+            why_zh, why_en = (f"；已评分的 {small} 家企业所在比较组都过小、未分榜，用 --min-tier none 可纳入",
+                              f"; the {small} scored firms are all in cohorts too small for lists: --min-tier none includes them")
         raise InputError(Problem("allocate.none", f"{year} 年没有符合条件的企业（{who_zh}）{why_zh}", f"no eligible firms in {year} ({who_en}){why_en}", field="min_tier", value=min_tier))
     n = r.height
     if user_cap_fen is not None and user_cap_fen < floor_fen:

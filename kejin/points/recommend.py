@@ -68,6 +68,17 @@ def _check_region(region: str) -> None:
         raise _problem("region", f"行政区划代码前缀须为 1–6 位数字：{region}", f"the region code prefix must be 1 to 6 digits: {region}", "region", region)
 
 
+def region_prefix(region: str) -> str:
+    """The prefix a region filter matches. A full six-digit code of a city (``440300``) or a
+    province (``440000``) stands for every district under it (GB/T 2260: firms carry their
+    district's code, ``440305``), so its trailing ``00`` pairs are dropped; shorter prefixes and
+    district codes are taken as they are."""
+    if len(region) == 6:
+        while len(region) > 2 and region.endswith("00"):
+            region = region[:-2]
+    return region
+
+
 def recommend(
     facts: pl.DataFrame,
     method: str | Method = "national-core",
@@ -84,6 +95,8 @@ def recommend(
     firms of the year without a tier (``small_cohort``), so an empty list can say why."""
     m = as_method(method)
     order = tier_order(m)
+    if not m.tiers.otherwise:  # "none", the lowest, lists every scored firm whatever the pack calls the unlisted
+        order.append("none")
     if min_tier not in order:
         raise InputError(Problem("recommend.tier", f"未知榜单 {min_tier}（可用：{', '.join(order)}）", f"unknown tier {min_tier} (available: {', '.join(order)})", field="min_tier", value=min_tier))
     sectors = _sectors(sectors) if sectors else None
@@ -105,7 +118,7 @@ def recommend(
     info = facts.filter(pl.col("year") == year).select("uscc", "region_code", "frontier_sectors", *(["industry_code"] if "industry_code" in facts.columns else []))
     cur = cur.join(info, on="uscc", how="left")
     if region:
-        cur = cur.filter(pl.col("region_code").str.starts_with(region))
+        cur = cur.filter(pl.col("region_code").str.starts_with(region_prefix(region)))
         counts["region"] = cur.height
     if sectors:
         cond = pl.lit(False)

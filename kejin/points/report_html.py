@@ -101,6 +101,8 @@ def heatmap(title: str, years: list[int], classes: list[str], counts: dict[tuple
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{escape(title)}">{"".join(parts)}</svg>'
 
 
+# the status of a year without a row in the results: the method's scope leaves the firm out
+OUT_OF_SCOPE = ("不在方法范围内，未评分", "outside the method's scope, not scored")
 TYPE_LABELS = {"invention": "发明 invention", "utility": "实用新型 utility model", "design": "外观设计 design"}
 
 
@@ -119,6 +121,8 @@ def patent_table(patents: list[dict[str, Any]]) -> str:
 
 
 def render(rec: dict[str, Any]) -> str:
+    from kejin.points.engine import STATUS
+
     years = rec["years"]
     labels = [y["year"] for y in years]
     tiers = rec.get("tiers", {})
@@ -138,7 +142,7 @@ def render(rec: dict[str, Any]) -> str:
         rows.append(
             "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
                 y["year"], y["stage"] or "—", "—" if y["points"] is None else y["points"], "—" if y["percentile"] is None else y["percentile"],
-                f'{y["rank"]}/{y["cohort_size"]}' if y["rank"] else "—", f'{t.get("zh", "—")} {t.get("en", "")}',
+                f'{y["rank"]}/{y["cohort_size"]}' if y["rank"] else "—", f'{t.get("zh", "—")} {t.get("en", "")}', " / ".join(STATUS.get(y["status"] or "", OUT_OF_SCOPE)),
                 ", ".join(y["standards_met"]) or "—", y["raised"] or "—", y["lowered"] or "—", y["unusable"] or "—",
             )) + "</tr>"
         )
@@ -169,7 +173,7 @@ td,th{{border:1px solid #d1d5db;padding:4px 8px;font-size:13px}}th{{background:#
 <p class="meta">方法 method {escape(rec["method"])}@{escape(rec["method_version"])} · SHA-256 {rec["method_sha256"]}<br>输入摘要 input digest {rec["input_digest"]}</p>
 <div class="charts">{"".join(charts)}</div>
 <h3>逐年积分与达标 / Points and standards by year</h3>
-<table><tr><th>年度 year</th><th>阶段 stage</th><th>积分 points</th><th>百分位 percentile</th><th>名次 rank</th><th>榜单 tier</th><th>符合标准 standards met</th><th>加分项 raised</th><th>减分项 lowered</th><th>无法使用 unusable</th></tr>{"".join(rows)}</table>
+<table><tr><th>年度 year</th><th>阶段 stage</th><th>积分 points</th><th>百分位 percentile</th><th>名次 rank</th><th>榜单 tier</th><th>状态 status</th><th>符合标准 standards met</th><th>加分项 raised</th><th>减分项 lowered</th><th>无法使用 unusable</th></tr>{"".join(rows)}</table>
 <h3>研发连续性（时间账单）/ R&D continuity (the time bill)</h3>
 <p>连续研发年数 unbroken R&amp;D years: <b>{rd["unbroken_rd_years"]}</b> · 有研发年数 years with R&amp;D: {rd["years_with_rd"]}/{rd["years_on_record"]} · 累计研发费用 cumulative R&amp;D: <b>{rd["cumulative_rd"]:,.2f}</b> 元 yuan ({rd["first_year"]}–{rd["last_year"]})</p>
 <h3>技术路径 / Technology path</h3>{path_html}

@@ -82,16 +82,37 @@ class Report:
 
 
 def read_results(path: Path | str) -> pl.DataFrame:
+    """A results file as ``kejin points score`` writes it: JSON (an array of row objects, or an
+    object whose ``results`` is one), Parquet, or CSV (any other name). A file that cannot be read
+    as such (cut off, not UTF-8, a spreadsheet, …) is an input error naming it, not a traceback."""
     path = Path(path)
     if not path.exists():
         raise InputError(Problem("points.results_missing", "找不到结果文件", "results file not found", file=str(path)))
-    if path.suffix.lower() == ".json":
+    try:
+        return _read_results(path)
+    except (ValueError, TypeError, pl.exceptions.PolarsError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(Problem(
+            "points.results_unreadable",
+            f"无法读取结果文件（应为 kejin points score 写出的 CSV、JSON 或 Parquet）：{detail}",
+            f"cannot read the results file (expected CSV, JSON or Parquet as kejin points score writes): {detail}",
+            file=str(path),
+        )) from None
+
+
+def _read_results(path: Path) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        raise ValueError(f"{suffix} (spreadsheet)")
+    if suffix == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict):
             data = data.get("results", [])
+        if not isinstance(data, list):
+            raise ValueError(f"JSON {type(data).__name__}, not an array of rows")
         frame = pl.DataFrame(data, infer_schema_length=None)
         return frame.with_columns(pl.col("row_digest").cast(pl.String)) if "row_digest" in frame.columns else frame
-    if path.suffix.lower() == ".parquet":
+    if suffix == ".parquet":
         return pl.read_parquet(path)
     return pl.read_csv(path, infer_schema_length=None, schema_overrides={"uscc": pl.String, "tier": pl.String, "stage": pl.String, "row_digest": pl.String, "input_digest": pl.String, "method_sha256": pl.String, "method_version": pl.String})
 

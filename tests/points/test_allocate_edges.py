@@ -281,3 +281,22 @@ def test_cli_csv_carries_provenance_and_bad_budget_is_an_error(tmp_path):
         r = runner.invoke(app, ["points", "allocate", "-b", budget, "-i", str(SAMPLE), "--min-tier", "none"])
         assert isinstance(r.exception, InputError), (budget, r.exception)  # the CLI prints it bilingually, exit 2
         assert r.exception.problems[0].field == "budget"
+
+
+@pytest.mark.parametrize("rule", ["proportional", "capped"])
+def test_no_listed_firm_because_every_cohort_is_small_points_to_min_tier_none(rule):
+    """As `kejin recommend` does: when the year's scored firms are all in cohorts too small for
+    lists, the error says so and names the way out (not under tiered, which never pays them)."""
+    res = firms(6, tiers=[None] * 6)
+    with pytest.raises(InputError) as e:
+        allocate(res, "100", rule)
+    problem = e.value.problems[0]
+    assert "--min-tier none" in problem.zh and "--min-tier none" in problem.en
+    assert "6" in problem.en and "too small" in problem.en and "过小" in problem.zh
+    with pytest.raises(InputError) as e:
+        allocate(res, "100", "tiered")
+    assert "--min-tier none" not in str(e.value)
+    listed = firms(6, tiers=["none"] * 6)  # a large cohort, nobody in the lists: no such hint
+    with pytest.raises(InputError) as e:
+        allocate(listed, "100", rule)
+    assert "--min-tier none" not in str(e.value)

@@ -102,3 +102,38 @@ def test_cli_output_into_a_missing_folder_is_a_clear_error(tmp_path, facts):
     text = " ".join((r.stdout + r.stderr).split())
     assert str(target) in text and "does not exist" in text and "不存在" in text and "Traceback" not in text
     assert not list(tmp_path.glob("missing*"))
+
+
+def test_a_method_without_an_otherwise_tier_still_separates_listed_from_unlisted(tmp_path, facts):
+    """A local pack may replace the tiers without an ``otherwise`` label: --min-tier strive then
+    lists only the strive tier and above (not every scored firm), and none lists everyone."""
+    from kejin.points.methods import resolve
+
+    pack = tmp_path / "no-otherwise.yaml"
+    pack.write_text(
+        "id: no-otherwise\nversion: '1'\nkind: points-method\nname: {zh: 无未上榜标签, en: No otherwise tier}\n"
+        "issuer: {zh: 测试, en: test}\nsource: {document: test, confidence: reference}\neffective: {from: '2024-01-01'}\n"
+        "extends: national-core@2024.1\n"
+        "tiers:\n  rules:\n    - {id: lead, name: {zh: 领跑榜, en: Leaders}, top: 0.05}\n"
+        "    - {id: race, name: {zh: 竞跑榜, en: Runners}, top: 0.10}\n    - {id: strive, name: {zh: 进取榜, en: Strivers}, top: 0.20}\n",
+        encoding="utf-8",
+    )
+    m = resolve(str(pack))
+    scored = score(facts, m)
+    year = int(scored["year"].max())
+    listed = scored.filter((pl.col("year") == year) & pl.col("tier").is_in(["lead", "race", "strive"])).height
+    every = scored.filter((pl.col("year") == year) & pl.col("points").is_not_null()).height
+    assert 0 < listed < every
+    assert recommend(facts, m, "strive", scored=scored).height == listed
+    assert recommend(facts, m, "none", scored=scored).height == every
+
+
+@pytest.mark.parametrize(("region", "expected"), [("440305", ["440305"]), ("440300", ["440305"]), ("4403", ["440305"]), ("440000", ["440106", "440305"]), ("44", ["440106", "440305"]), ("440100", ["440106"])])
+def test_a_city_or_province_code_selects_its_districts(region, expected):
+    """GB/T 2260: 440300 is Shenzhen as a whole and 440000 Guangdong; firms carry their
+    district's code (440305), so a code ending in 00 or 0000 means every district under it."""
+    from kejin.facts import load_facts
+
+    facts = load_facts("/work/shared/data/enterprise_facts_sample.csv")
+    listed = recommend(facts, min_tier="none", region=region)
+    assert sorted(listed["region_code"].to_list()) == expected

@@ -100,3 +100,25 @@ def test_detail_columns_are_verified_too(facts):
     raw = next(c for c in detailed.columns if c.startswith("raw__"))
     report = verify(_edited(detailed, 2, raw, 12345.678), facts)
     assert not report.ok and report.first.column == raw
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("broken.json", b'[{"uscc": "91440305787789323F",'),  # cut off
+        ("number.json", b"5"),
+        ("wrapped.json", b'{"results": 5}'),
+        ("text.json", b"\xff\xfe not utf-8"),
+        ("book.xlsx", b"PK\x03\x04 not a results table"),
+        ("binary.csv", b"uscc,year\n\xff\xfe\xfa,2024\n"),
+    ],
+)
+def test_a_results_file_that_cannot_be_read_is_an_input_error(tmp_path, name, content):
+    """Not a traceback and not a "mismatch" (exit 1): a bilingual input error naming the file (exit 2)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        read_results(path)
+    problem = err.value.problems[0]
+    assert problem.code == "points.results_unreadable" and problem.file == str(path)
+    assert problem.zh and problem.en and problem.zh != problem.en
