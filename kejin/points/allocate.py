@@ -242,6 +242,8 @@ def allocate(
         raise InputError(Problem("allocate.rule", f"未知分配规则 {rule}（可用：{', '.join(RULES)}）", f"unknown rule {rule} (available: {', '.join(RULES)})", field="rule", value=rule))
     pack = pack or load_allocation_pack()
     budget_fen = to_fen(budget, "budget")
+    if budget_fen == 0:  # nothing to split: a list of zeros would read as an allocation made
+        raise InputError(Problem("allocate.zero", "预算为 0，没有可分配的金额", "the budget is 0: there is nothing to allocate", field="budget", value=budget))
     floor_fen = to_fen(floor if floor is not None else pack.floor_yuan, "floor")
     user_cap_fen = to_fen(cap, "cap") if cap is not None else None
     if results.height == 0:

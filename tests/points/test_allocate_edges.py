@@ -142,7 +142,7 @@ def test_explicit_cap_is_never_raised_and_the_error_names_the_numbers():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(1, 40), fen=st.integers(0, 10**9), floor=st.integers(0, 500))
+@given(n=st.integers(1, 40), fen=st.integers(1, 10**9), floor=st.integers(0, 500))
 def test_default_cap_is_the_smallest_that_spends_the_budget(n, fen, floor):
     res = firms(n, tiers=["lead"] * n)
     floor = min(floor, fen // n)
@@ -300,3 +300,14 @@ def test_no_listed_firm_because_every_cohort_is_small_points_to_min_tier_none(ru
     with pytest.raises(InputError) as e:
         allocate(listed, "100", rule)
     assert "--min-tier none" not in str(e.value)
+
+
+def test_a_budget_of_zero_is_refused_not_split_into_zeros():
+    from kejin.errors import InputError
+    from kejin.points.allocate import allocate
+
+    results = pl.DataFrame({"uscc": ["91440300MA5F000001", "91440300MA5F000002"], "year": [2024, 2024], "points": [60.0, 40.0], "tier": ["lead", "race"]})
+    for rule in ("proportional", "tiered", "capped"):
+        with pytest.raises(InputError) as err:
+            allocate(results, "0", rule=rule)
+        assert err.value.problems[0].code == "allocate.zero" and err.value.problems[0].field == "budget"
