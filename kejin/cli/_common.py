@@ -203,9 +203,13 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
 
 
 def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
+    """Records as a JSON array, to ``output`` (which appears only once complete) or stdout."""
     text = json.dumps(list(records), ensure_ascii=False, indent=2, default=str)
     if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        from kejin.output import publish
+
+        with publish(Path(output)) as handle:
+            handle.write((text + "\n").encode("utf-8"))
     else:
         sys.stdout.write(text + "\n")
 
