@@ -19,10 +19,13 @@ def serve(
 
     from kejin.api import demo as demo_data
     from kejin.store.db import Database
+    from kejin.store.repo import fail_interrupted_imports
     from kejin.web.app import create_app
 
     db = Database(database_url)
     db.migrate()
+    if n := fail_interrupted_imports(db):  # a previous process stopped mid-import: its jobs wrote nothing
+        err_console.print(f"{n} 个未完成的导入任务已标记为失败 / {n} unfinished import job(s) marked failed")
     if demo and demo_data.seed(db):
         err_console.print(f"已载入演示数据 / demo data loaded — users bureau, bank1, bank2, fund1, insurer1, firm1…firm8; "
                           f"password / 密码: {demo_data.DEMO_PASSWORD}")

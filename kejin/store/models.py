@@ -167,6 +167,7 @@ class Consent(Base):
     granted_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(TS)
     revoked_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(TS)  # None: until revoked; stored in UTC
 
 
 class Fund(Base):

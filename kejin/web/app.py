@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Form, Request, UploadFile
+from fastapi import Depends, FastAPI, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from kejin.api import create_app as create_api
 from kejin.api.access import enterprise_access
 from kejin.api.deps import Page, Principal, check_csrf, principal_from_request
-from kejin.api.problems import Problem
+from kejin.api.inputs import DbIdPath, has_nul, reject_nul
+from kejin.api.problems import Problem, validation_problems
 from kejin.api.routes import auth as auth_routes
 from kejin.api.routes import consents as consent_routes
 from kejin.api.routes import enterprises as ent_routes
@@ -32,6 +35,7 @@ from kejin.web.i18n import code_label, label, money_unit
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "kejin_lang"
+CST = timezone(timedelta(hours=8), "CST")  # dates the web forms take are days in Beijing time
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -102,12 +106,16 @@ NO_FUND_ACCESS = ("无权查看基金", "no access to funds")
 
 def denied(request: Request, p: Principal | None, message: tuple[str, str], status: int = 403) -> HTMLResponse:
     """The page that says, in both languages, why this user may not see or do this."""
-    return render(request, "denied.html", p, status=status, message=message)
+    heading = {404: "not_found", 422: "invalid_input"}.get(status, "no_access")
+    return render(request, "denied.html", p, status=status, message=message, heading=heading)
 
 
 def create_app(db: Database | None = None) -> FastAPI:
     app = create_api(db)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    # pages take the API's input rules: no NUL character in a path or query (PostgreSQL text cannot hold one)
+    PAGE: dict[str, Any] = {"include_in_schema": False, "dependencies": [Depends(reject_nul)]}
 
     def who(request: Request) -> tuple[Any, Principal]:
         s = app.state.db.sessions()
@@ -128,14 +136,14 @@ def create_app(db: Database | None = None) -> FastAPI:
             return Response("/* echarts not installed */", media_type="application/javascript", status_code=404)
         return FileResponse(path, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
 
-    @app.get("/login", include_in_schema=False)
+    @app.get("/login", **PAGE)
     def login_page(request: Request):
         return render(request, "login.html", None, error=None)
 
-    @app.post("/login", include_in_schema=False)
+    @app.post("/login", **PAGE)
     def login_submit(request: Request, username: str = Form(...), password: str = Form(...)):
         with app.state.db.sessions() as s:
-            user = auth_routes.authenticate(s, username, password)
+            user = None if has_nul(username) or has_nul(password) else auth_routes.authenticate(s, username, password)
             if user is None:
                 return render(request, "login.html", None, status=401, error=label("login_failed", lang_of(request)))
             resp = RedirectResponse("/", status_code=303)
@@ -143,7 +151,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             s.commit()
             return resp
 
-    @app.post("/logout", include_in_schema=False)
+    @app.post("/logout", **PAGE)
     def logout(request: Request, csrf_token: str = Form("")):
         s, p = who(request)
         with s:
@@ -154,7 +162,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", **PAGE)
     def overview(request: Request):
         s, p = who(request)
         with s:
@@ -189,14 +197,14 @@ def create_app(db: Database | None = None) -> FastAPI:
             return render(request, "overview.html", p, batch=b, charts=charts, charts_json=json.dumps(charts, ensure_ascii=False),
                           n_ent=n_ent, chain_ok=not problems, n_batches=n_batches)
 
-    @app.get("/enterprises", include_in_schema=False)
+    @app.get("/enterprises", **PAGE)
     def enterprises(request: Request, q: str | None = None, region_code: str | None = None, page: int = 1):
         s, p = who(request)
         with s:
             data = ent_routes.list_enterprises(s, Page(max(page, 1), 50), p, region_code=region_code or None, q=q or None, sector=None)
             return render(request, "enterprises.html", p, data=data, q=q or "", region_code=region_code or "")
 
-    @app.get("/enterprises/{uscc}", include_in_schema=False)
+    @app.get("/enterprises/{uscc}", **PAGE)
     def profile(request: Request, uscc: str):
         s, p = who(request)
         with s:
@@ -226,7 +234,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             return render(request, "profile.html", p, e=e, record=record, standards=standards, latest_year=latest_year,
                           chart_json=json.dumps(chart, ensure_ascii=False, default=str), reads=reads)
 
-    @app.get("/import", include_in_schema=False)
+    @app.get("/import", **PAGE)
     def import_page(request: Request):
         s, p = who(request)
         with s:
@@ -235,7 +243,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             jobs = import_routes.list_imports(request, s, Page(1, 20), p)
             return render(request, "import.html", p, jobs=jobs, job=None)
 
-    @app.post("/import", include_in_schema=False)
+    @app.post("/import", **PAGE)
     async def import_submit(request: Request):
         s, p = who(request)
         with s:
@@ -254,8 +262,8 @@ def create_app(db: Database | None = None) -> FastAPI:
         resp.background = tasks
         return resp
 
-    @app.get("/import/{job_id}", include_in_schema=False)
-    def import_job(request: Request, job_id: int):
+    @app.get("/import/{job_id}", **PAGE)
+    def import_job(request: Request, job_id: DbIdPath):
         s, p = who(request)
         with s:
             if not p.can("imports:write"):
@@ -263,7 +271,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             job = import_routes.get_import(job_id, request, s, p)
             return render(request, "import.html", p, jobs=None, job=job)
 
-    @app.get("/recommendations", include_in_schema=False)
+    @app.get("/recommendations", **PAGE)
     def recommendations(request: Request, tier: str | None = None, stage: str | None = None,
                         region_code: str | None = None, page: int = 1):
         s, p = who(request)
@@ -276,27 +284,36 @@ def create_app(db: Database | None = None) -> FastAPI:
             return render(request, "recommendations.html", p, data=data, tier=tier or "", stage=stage or "",
                           region_code=region_code or "", qs=qs)
 
-    @app.get("/consents", include_in_schema=False)
+    @app.get("/consents", **PAGE)
     def consents(request: Request):
         s, p = who(request)
         with s:
             data = consent_routes.list_consents(s, Page(1, 200), p, in_force=None)
             inst = consent_routes.institutions(s, p) if p.can("consents:write") else []
-            return render(request, "consents.html", p, data=data, institutions=inst)
+            return render(request, "consents.html", p, data=data, institutions=inst, cst_offset=CST.utcoffset(None))
 
-    @app.post("/consents", include_in_schema=False)
+    @app.post("/consents", **PAGE)
     def consent_grant(request: Request, institution_org_id: int = Form(...), purpose: str = Form(""),
-                      csrf_token: str = Form("")):
+                      expires_on: str = Form(""), csrf_token: str = Form("")):
         s, p = who(request)
         with s:
             check_csrf(p, request, csrf_token)
             if not p.can("consents:write"):
                 return denied(request, p, ("只有企业可以授权", "only a firm grants consent"))
-            consent_routes.grant(consent_routes.ConsentIn(institution_org_id=institution_org_id, purpose=purpose or None), s, p)
+            try:  # valid through the chosen day, Beijing time
+                ends = None if not expires_on else datetime.combine(date.fromisoformat(expires_on) + timedelta(days=1), time(), CST)
+            except (ValueError, OverflowError):
+                return denied(request, p, ("授权截止日期无效：须为今天或以后的日期", "invalid end date: it must be today or later"), 422)
+            try:
+                body = consent_routes.ConsentIn(institution_org_id=institution_org_id, purpose=purpose or None, expires_at=ends)
+            except ValidationError as exc:
+                errors = validation_problems(exc.errors())
+                return denied(request, p, ("；".join(e["message_zh"] for e in errors), "; ".join(e["message_en"] for e in errors)), 422)
+            consent_routes.grant(body, s, p)
         return RedirectResponse("/consents", status_code=303)
 
-    @app.post("/consents/{consent_id}/revoke", include_in_schema=False)
-    def consent_revoke(request: Request, consent_id: int, csrf_token: str = Form("")):
+    @app.post("/consents/{consent_id}/revoke", **PAGE)
+    def consent_revoke(request: Request, consent_id: DbIdPath, csrf_token: str = Form("")):
         s, p = who(request)
         with s:
             check_csrf(p, request, csrf_token)
@@ -305,7 +322,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             consent_routes.revoke(consent_id, s, p)
         return RedirectResponse("/consents", status_code=303)
 
-    @app.get("/funds", include_in_schema=False)
+    @app.get("/funds", **PAGE)
     def funds(request: Request):
         s, p = who(request)
         with s:
@@ -314,7 +331,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             data = fund_routes.list_funds(s, Page(1, 200), p, strategy=None)
             return render(request, "funds.html", p, data=data)
 
-    @app.get("/funds/{fund_id}", include_in_schema=False)
+    @app.get("/funds/{fund_id}", **PAGE)
     def fund(request: Request, fund_id: str):
         s, p = who(request)
         with s:

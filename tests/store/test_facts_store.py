@@ -101,3 +101,43 @@ def test_killed_import_leaves_database_as_before(db, url, sample):
         after = repo.load_facts_table(s)
         assert set(s.scalars(sa.select(Fact.import_job_id))) == {1}
     assert after.equals(before)
+
+
+def test_importing_an_earlier_year_keeps_the_latest_identity(db):
+    from kejin.facts.synth import synth_facts
+    from kejin.store.models import Enterprise
+
+    frame = synth_facts(9, seed=5)  # three firms, three years each
+    repo.import_facts(db, frame)
+    first = frame["uscc"][0]
+    last_year = frame.filter(pl.col("uscc") == first)["year"].max()
+    old = frame.filter((pl.col("uscc") == first) & (pl.col("year") < last_year)).with_columns(
+        pl.lit("旧名称有限公司").alias("name"), pl.lit("110101").alias("region_code"))
+    repo.import_facts(db, old)
+    with db.session() as s:
+        e = s.get(Enterprise, first)
+        assert (e.name, e.region_code) == tuple(frame.filter((pl.col("uscc") == first) & (pl.col("year") == last_year))
+                                                .select("name", "region_code").row(0))
+    repo.import_facts(db, frame.filter(pl.col("uscc") == first).with_columns(pl.lit("新名称有限公司").alias("name")))
+    with db.session() as s:
+        assert s.get(Enterprise, first).name == "新名称有限公司"  # a file with the latest year renames the firm
+
+
+def test_jobs_of_a_stopped_process_are_marked_failed_at_start(db, monkeypatch):
+    from kejin.cli import serve
+    from kejin.store.models import ImportJob
+
+    with db.session() as s:
+        s.add_all([ImportJob(filename="a.csv", sha256="0" * 64, status="running", rows_total=10, rows_written=0),
+                   ImportJob(filename="b.csv", sha256="1" * 64, status="queued"),
+                   ImportJob(filename="c.csv", sha256="2" * 64, status="succeeded", rows_written=3)])
+    started = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: started.append(app))
+    serve.serve(host="127.0.0.1", port=1, database_url=db.url, demo=False)
+    assert started
+    with db.session() as s:
+        jobs = {j.filename: j for j in s.scalars(sa.select(ImportJob))}
+    assert {k: j.status for k, j in jobs.items()} == {"a.csv": "failed", "b.csv": "failed", "c.csv": "succeeded"}
+    (p,) = jobs["a.csv"].problems
+    assert p["file"] == "a.csv" and "未写入任何数据" in p["message_zh"] and "nothing was written" in p["message_en"]
+    assert jobs["a.csv"].finished_at is not None and jobs["c.csv"].problems is None

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from kejin.store.db import Database, alembic_config, current_revision
 from kejin.store.models import Base
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_upgrade_empty_database_matches_models(url):
@@ -62,4 +62,26 @@ def test_upgrade_from_0002_keeps_funds_and_their_ledgers(url):
     with db.engine.connect() as conn:
         assert not PORTFOLIO_TABLES & set(sa.inspect(conn).get_table_names())
         assert conn.execute(sa.text("SELECT count(*) FROM funds")).scalar() == 1
+    db.dispose()
+
+
+def test_upgrade_from_0003_keeps_consents_until_revoked(url):
+    db = Database(url)
+    db.migrate("0003")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO organisations (kind, name, created_at) VALUES ('bank', '银行', CURRENT_TIMESTAMP)"))
+        conn.execute(sa.text("INSERT INTO users (username, password_hash, org_id, is_active, created_at) "
+                             "VALUES ('u', 'x', 1, true, CURRENT_TIMESTAMP)"))
+        conn.execute(sa.text("INSERT INTO enterprises (uscc, name, region_code, updated_at) "
+                             "VALUES ('91440305787789323F', '示例', '440305', CURRENT_TIMESTAMP)"))
+        conn.execute(sa.text("INSERT INTO consents (uscc, institution_org_id, granted_by, granted_at) "
+                             "VALUES ('91440305787789323F', 1, 1, CURRENT_TIMESTAMP)"))
+    db.migrate()
+    with db.engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.text("SELECT uscc, expires_at FROM consents"))] == [("91440305787789323F", None)]
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0003")
+    with db.engine.connect() as conn:
+        assert "expires_at" not in {c["name"] for c in sa.inspect(conn).get_columns("consents")}
+        assert conn.execute(sa.text("SELECT count(*) FROM consents")).scalar() == 1
     db.dispose()

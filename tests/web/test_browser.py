@@ -122,6 +122,22 @@ def test_grant_consent_changes_the_banks_view(browser, server, shot, sample_csv)
     firm.context.close()
 
 
+def test_grant_consent_with_an_end_date(browser, server, shot):
+    from datetime import date, timedelta
+
+    day = date.today() + timedelta(days=20)
+    firm = login(browser, server, "firm2")
+    firm.goto(f"{server}/consents")
+    firm.select_option("#grant-institution", index=0)
+    firm.fill("#grant-expires", day.isoformat())
+    firm.click("#grant-form button[type=submit]")
+    firm.wait_for_selector("#consent-table tbody tr[data-institution]")
+    row = firm.inner_text("#consent-table tbody tr[data-institution]")
+    assert f"{day + timedelta(days=1)} 00:00" in row and "生效中" in row
+    shot(firm, "consent-with-end")
+    firm.context.close()
+
+
 def test_export_recommendations(browser, server, shot, tmp_path):
     page = login(browser, server, "bank1")
     page.goto(f"{server}/recommendations?stage=growth")

@@ -49,7 +49,7 @@ def list_enterprises(s: SessionDep, page: PageDep, p: Principal = Depends(requir
     if p.role == "enterprise":
         query = query.where(Enterprise.uscc == (p.org.uscc or ""))
     elif p.role in INSTITUTION_KINDS:
-        consenting = sa.select(Consent.uscc).where(Consent.institution_org_id == p.org.id, Consent.revoked_at.is_(None))
+        consenting = sa.select(Consent.uscc).where(Consent.institution_org_id == p.org.id, repo.in_force_clause())
         query = query.where(Enterprise.uscc.in_(consenting))
     if region_code:
         query = query.where(Enterprise.region_code.startswith(region_code, autoescape=True))
@@ -132,7 +132,12 @@ def put_facts(uscc: str, year: YearPath, body: FactsIn, s: SessionDep,
     from kejin.facts import check_facts
 
     checked = check_facts(frame, file="api")
-    repo.write_facts(s, checked)
+    # written like an import, serialised against imports: one that writes the same enterprise-year meanwhile
+    # must not turn this into a unique-key error (or SQLite's "database is locked")
+    s.rollback()
+    s.connection(execution_options={"immediate": True})
+    repo.lock_for_import(s)
+    repo.write_facts(s, checked, row_numbers=[1], file="api")
     repo.audit(s, user=p.user, action="facts.edit", target=uscc, detail={"year": year})
     s.commit()
     return repo.facts_rows(checked)[0]

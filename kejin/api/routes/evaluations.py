@@ -183,6 +183,12 @@ class RecommendationList(BaseModel):
     page_size: int
 
 
+def _cell(text: str | None) -> str | None:
+    """A text cell that Excel would run as a formula (``=…``, ``+…``, ``-…``, ``@…``) is written with a leading
+    apostrophe, shown but never evaluated: names come from imported files."""
+    return "'" + text if text and text[0] in "=+-@\t\r" else text
+
+
 def _list_query(batch_id: int, tier: str | None, stage: str | None, region_code: str | None):
     q = sa.select(PointsRow).where(PointsRow.batch_id == batch_id)
     if tier:
@@ -218,7 +224,8 @@ def recommendations(s: SessionDep, page: PageDep, p: Principal = Depends(require
         w.writerow(["排名 rank", "统一社会信用代码 uscc", "企业名称 name", "行政区划 region_code", "年度 year",
                     "积分 points", "阶段 stage", "梯队 tier", "百分位 percentile", "批次 batch", "批次哈希 batch_hash"])
         for i, r in enumerate(rows, 1):
-            w.writerow([i, r.uscc, r.name, r.region_code, r.year, r.points, r.stage, r.tier, r.percentile, b.seq, b.hash])
+            w.writerow([i, r.uscc, _cell(r.name), _cell(r.region_code), r.year, r.points, _cell(r.stage), _cell(r.tier),
+                        r.percentile, b.seq, b.hash])
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="kejin-recommendations-{b.seq}.csv"'})
     items, total = paged(s, query, page)

@@ -57,17 +57,19 @@ def _out(job: ImportJob, live: dict[int, int]) -> ImportOut:
 
 def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str) -> None:
     """The background job: validate the whole file, then write it in one transaction."""
-    from kejin.facts import load_facts
+    from kejin.facts.validate import named_source, validate_raw
 
     try:
         with db.session() as s:
             s.get(ImportJob, job_id).status = "running"
         try:
-            frame = load_facts(path)
+            checked = validate_raw(named_source(path))  # what load_facts does, keeping the user's row numbers
+            frame = checked.frame
             with db.session() as s:
                 s.get(ImportJob, job_id).rows_total = frame.height
             live[job_id] = 0
-            repo.import_facts(db, frame, job_id=job_id, progress=lambda n: live.__setitem__(job_id, n))
+            repo.import_facts(db, frame, job_id=job_id, progress=lambda n: live.__setitem__(job_id, n),
+                              row_numbers=checked.rows.to_list(), file=filename)
         except KejinError as exc:  # the file's problems (or a value that does not fit the database)
             problems = [dict(pr.as_dict(), file=filename) for pr in exc.problems]
             with db.session() as s:
