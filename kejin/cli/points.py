@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from kejin.cli._common import OutputFormat, console, err_console, print_table, progress, write_frame_json, write_json
+from kejin.points.labels import COLUMN_LABELS
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
 
@@ -28,27 +29,8 @@ class ListFormat(str, Enum):
     json = "json"
 
 
-# console table headers "中文 English" of the columns that the commands print (files keep the ids)
-TABLE_LABELS: dict[str, tuple[str, str]] = {
-    "uscc": ("统一社会信用代码", "uscc"),
-    "name": ("企业名称", "name"),
-    "year": ("年度", "year"),
-    "stage": ("阶段", "stage"),
-    "points": ("积分", "points"),
-    "percentile": ("百分位", "percentile"),
-    "rank": ("名次", "rank"),
-    "tier": ("榜单", "tier"),
-    "status": ("状态", "status"),
-    "raised": ("加分项", "raised"),
-    "lowered": ("减分项", "lowered"),
-    "unusable": ("无法使用", "unusable"),
-    "amount_yuan": ("金额（元）", "amount_yuan"),
-    "bound": ("触及上下限", "bound"),
-}
-
-
 def _header(column: str, labels: Optional[dict[str, tuple[str, str]]] = None) -> str:
-    zh, en = (labels or {}).get(column) or TABLE_LABELS.get(column) or (column, "")
+    zh, en = (labels or {}).get(column) or COLUMN_LABELS.get(column) or (column, "")
     return f"{zh} {en}".strip()
 
 
@@ -287,7 +269,7 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.facts import load_facts
-        from kejin.points.recommend import COLUMN_LABELS, recommend
+        from kejin.points.recommend import recommend
 
         split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
         facts = load_facts(input)

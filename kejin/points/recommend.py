@@ -18,31 +18,6 @@ from kejin.points.tiers import tier_names, tier_order
 from kejin.points.years import check_year
 
 
-# bilingual headers of the list's columns (the CSV and JSON keep the ids; a spreadsheet shows these)
-COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "position": ("序号", "position"),
-    "uscc": ("统一社会信用代码", "USCC"),
-    "name": ("企业名称", "name"),
-    "year": ("年度", "year"),
-    "region_code": ("行政区划代码", "region code"),
-    "frontier_sectors": ("前沿领域", "frontier sectors"),
-    "stage": ("阶段", "stage"),
-    "points": ("创新积分", "points"),
-    "percentile": ("百分位", "percentile"),
-    "rank": ("组内名次", "rank in cohort"),
-    "cohort_size": ("比较组规模", "cohort size"),
-    "tier": ("榜单", "tier"),
-    "standards_met": ("符合标准", "standards met"),
-    "trend": ("较上年变化", "change on last year"),
-    "reason_zh": ("推荐理由（中文）", "reason (Chinese)"),
-    "reason_en": ("推荐理由（英文）", "reason (English)"),
-    "method": ("方法", "method"),
-    "method_version": ("方法版本", "method version"),
-    "method_sha256": ("方法 SHA-256", "method SHA-256"),
-    "input_digest": ("输入摘要", "input digest"),
-}
-
-
 def _problem(code: str, zh: str, en: str, option: str, value: object) -> InputError:
     return InputError(Problem(f"recommend.{code}", zh, en, field=option, value=value))
 

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from kejin.errors import InputError
 from kejin.facts.synth import synth_facts
 from kejin.points import score
-from kejin.points.recommend import COLUMN_LABELS, recommend
+from kejin.points.labels import COLUMN_LABELS
+from kejin.points.recommend import recommend
 
 
 @pytest.fixture(scope="module")
