@@ -103,6 +103,7 @@ def recommend(
         counts["sectors"] = cur.height
     met: dict[str, list[str]] = {}
     standard_names: dict[str, str] = {}
+    standard_names_en: dict[str, str] = {}
     if standards:
         from kejin.standards import engine
         from kejin.standards.registry import resolve
@@ -113,6 +114,7 @@ def recommend(
             first = exc.problems[0]
             raise _problem("standards", f"--standards：{first.zh}", f"--standards: {first.en}", "standards", ",".join(standards)) from None
         standard_names = {p.id: p.name.zh for p in packs}
+        standard_names_en = {p.id: p.name.en for p in packs}
         if cur.height:
             firms = facts.filter(pl.col("uscc").is_in(cur["uscc"].implode()) & (pl.col("year") <= year))
             frames = engine.evaluate(firms, packs, gaps=False)
@@ -127,6 +129,7 @@ def recommend(
     cur = cur.sort(["points", "percentile", "uscc"], descending=[True, True, False])
     names = tier_names(m)
     stage_zh = {st.id: st.name.zh for st in m.stages}
+    stage_en = {st.id: st.name.en for st in m.stages}
     reasons_zh, reasons_en, trend, std = [], [], [], []
     for r in cur.iter_rows(named=True):
         d = None if r["points_prev"] is None else round(r["points"] - r["points_prev"], 4)
@@ -137,7 +140,7 @@ def recommend(
         tz_txt = "" if d is None else f"，较上年{'+' if d >= 0 else ''}{d:.2f}"
         te_txt = "" if d is None else f", {'+' if d >= 0 else ''}{d:.2f} on last year"
         reasons_zh.append(f"积分 {r['points']:.2f}（{stage_zh.get(r['stage'], r['stage'])}组第 {r['rank']}/{r['cohort_size']} 名，百分位 {r['percentile']:.1f}），{tz}" + (f"，符合{'、'.join(standard_names.get(x, x) for x in s)}" if s else "") + tz_txt)
-        reasons_en.append(f"{r['points']:.2f} points (rank {r['rank']}/{r['cohort_size']} in {r['stage']} cohort, percentile {r['percentile']:.1f}), {te}" + (f", meets {', '.join(s)}" if s else "") + te_txt)
+        reasons_en.append(f"{r['points']:.2f} points (rank {r['rank']}/{r['cohort_size']} in the {stage_en.get(r['stage'], r['stage'])} cohort, percentile {r['percentile']:.1f}), {te}" + (f", meets {', '.join(standard_names_en.get(x, x) for x in s)}" if s else "") + te_txt)
     out = cur.with_columns(
         pl.Series("trend", trend, dtype=pl.Float64),
         pl.Series("standards_met", std, dtype=pl.String),

@@ -138,3 +138,14 @@ def test_a_city_or_province_code_selects_its_districts(region, expected):
     facts = load_facts("/work/shared/data/enterprise_facts_sample.csv")
     listed = recommend(facts, min_tier="none", region=region)
     assert sorted(listed["region_code"].to_list()) == expected
+
+
+def test_english_reasons_name_stages_and_standards_in_english():
+    """The English reason reads like the Chinese one: the stage's and the standard's English names,
+    not their ids."""
+    facts = synth_facts(300, seed=3)
+    rec = recommend(facts, min_tier="none", standards=["tech-sme"])
+    assert rec.height
+    first = rec.row(0, named=True)
+    assert "Technology-based SME" in first["reason_en"] and "tech-sme" not in first["reason_en"]
+    assert " cohort, percentile " in first["reason_en"] and f"in {first['stage']} cohort" not in first["reason_en"]
