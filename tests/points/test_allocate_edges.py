@@ -23,7 +23,7 @@ from kejin.points import score
 from kejin.points.allocate import PACK, PROVENANCE, allocate, load_allocation_pack, to_fen
 from kejin.rules.packfile import file_sha256
 
-SAMPLE = Path("/work/shared/data/enterprise_facts_sample.csv")
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "enterprise_facts_sample.csv"
 RULES = ("proportional", "tiered", "capped")
 
 

@@ -20,7 +20,7 @@ from kejin.points.methods import load_method_file, resolve
 from kejin.points.sql import method_sql
 from kejin.points.verify import read_results, verify
 
-SAMPLE = Path("/work/shared/data/enterprise_facts_sample.csv")
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "enterprise_facts_sample.csv"
 PACKS = Path(__file__).resolve().parents[2] / "kejin" / "packs" / "points"
 
 

@@ -130,12 +130,12 @@ def test_a_method_without_an_otherwise_tier_still_separates_listed_from_unlisted
 
 
 @pytest.mark.parametrize(("region", "expected"), [("440305", ["440305"]), ("440300", ["440305"]), ("4403", ["440305"]), ("440000", ["440106", "440305"]), ("44", ["440106", "440305"]), ("440100", ["440106"])])
-def test_a_city_or_province_code_selects_its_districts(region, expected):
+def test_a_city_or_province_code_selects_its_districts(region, expected, sample_csv):
     """GB/T 2260: 440300 is Shenzhen as a whole and 440000 Guangdong; firms carry their
     district's code (440305), so a code ending in 00 or 0000 means every district under it."""
     from kejin.facts import load_facts
 
-    facts = load_facts("/work/shared/data/enterprise_facts_sample.csv")
+    facts = load_facts(sample_csv)
     listed = recommend(facts, min_tier="none", region=region)
     assert sorted(listed["region_code"].to_list()) == expected
 
