@@ -202,16 +202,20 @@ def progress(description: str, total: int | None = None) -> Iterator[Any]:
         yield _Handle()
 
 
-def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
-    """Records as a JSON array, to ``output`` (which appears only once complete) or stdout."""
-    text = json.dumps(list(records), ensure_ascii=False, indent=2, default=str)
+def write_text_output(text: str, output: Path | None) -> None:
+    """``text`` (UTF-8) to ``output``, which appears only once complete, or to stdout."""
     if output:
         from kejin.output import publish
 
         with publish(Path(output)) as handle:
-            handle.write((text + "\n").encode("utf-8"))
+            handle.write(text.encode("utf-8"))
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
+
+
+def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
+    """Records as a JSON array, to ``output`` or stdout (``write_text_output``)."""
+    write_text_output(json.dumps(list(records), ensure_ascii=False, indent=2, default=str) + "\n", output)
 
 
 SHORT_CELL = 14  # display cells (a CJK character is two)

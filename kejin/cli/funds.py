@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any, Optional
 import polars as pl
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, tables_to, write_json
+from kejin.cli._common import OutputFormat, console, print_table, progress, tables_to, write_json, write_text_output
 
 funds_app = typer.Typer(help="引导基金：台账、业绩、全周期评价、容错、配置节奏、蒙特卡洛 / guidance funds", no_args_is_help=True)
 
@@ -51,17 +50,14 @@ def _fmt(value: Any, kind: str | None = None) -> str:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
             return "—"
-        if kind == "money":
-            return f"{value:,.0f}"
-        if kind == "count":
-            return f"{value:.0f}"
-        if kind == "age":
-            return f"{value:.3f}"
-        if kind in ("rate", "multiple"):
-            return f"{value:.4f}"
-        if isinstance(value, float):
+        if kind in _CELL_FORMATS:
+            return format(value, _CELL_FORMATS[kind])
+        if isinstance(value, float):  # a column of no known kind
             return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4f}"
     return str(value)
+
+
+_CELL_FORMATS = {"money": ",.0f", "count": ".0f", "age": ".3f", "rate": ".4f", "multiple": ".4f"}  # by column kind
 
 
 def _rows(frame: pl.DataFrame, columns: list[str]) -> list[list[str]]:
@@ -79,14 +75,14 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title:
     if fmt == OutputFormat.json:
         if extra:
             text = json.dumps({**extra, "rows": _records(frame)}, ensure_ascii=False, indent=2, default=str)
-            (Path(output).write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+            write_text_output(text + "\n", output)
         else:
             write_json(_records(frame), output)
     elif fmt == OutputFormat.csv:
         flat = frame.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(";") for c, t in frame.schema.items()
                                    if isinstance(t, pl.List)])
         text = flat.write_csv()
-        (Path(output).write_text(text, encoding="utf-8") if output else sys.stdout.write(text))
+        write_text_output(text, output)
     else:
         shown = [c for c in columns if c in frame.columns]
         with tables_to(output):
@@ -304,7 +300,7 @@ def tolerance(
     if fmt == OutputFormat.json:
         text = json.dumps({"pack": loaded.provenance(), "funds": _records(funds), "losses": _records(losses)},
                           ensure_ascii=False, indent=2, default=str)
-        (Path(output).write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+        write_text_output(text + "\n", output)
         return
     if fmt == OutputFormat.csv:
         _emit(losses, fmt, output, "", [])
@@ -444,7 +440,7 @@ def simulate(
                "seed": seed, "backend": backend.value, "pack": sim.provenance(), "summary": summary,
                "by_year": _records(by_year), "loss_exceedance": _records(losses), "false_alarms": _records(alarms)}
         text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
-        (Path(output).write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+        write_text_output(text + "\n", output)
         return
     if fmt == OutputFormat.csv:
         _emit(by_year, fmt, output, "", [])

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import OutputFormat, console, err_console, print_table, progress, write_frame_json, write_json
+from kejin.cli._common import OutputFormat, console, err_console, print_table, progress, write_frame_json, write_json, write_text_output
 from kejin.points.labels import COLUMN_LABELS
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
         a = allocate(res, budget, rule, cap=cap, floor=floor, year=year, min_tier=min_tier)  # type: ignore[arg-type]
         if fmt == OutputFormat.json:
             text = json.dumps(a.as_dict(), ensure_ascii=False, indent=2, default=str)
-            (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+            write_text_output(text + "\n", output)
             return
         if fmt == OutputFormat.csv:
             _emit(a.table, "csv", output, "", [], bom=True)
@@ -245,7 +245,7 @@ def register(app: typer.Typer) -> None:
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
         if fmt == RecordFormat.json:
             text = json.dumps(rec, ensure_ascii=False, indent=2, default=str)
-            (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+            write_text_output(text + "\n", output)
             return
         if fmt == RecordFormat.html:
             from kejin.points.report_html import render
