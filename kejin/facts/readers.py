@@ -23,6 +23,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK"  # an .xlsx file is a ZIP archive
 PARQUET_MAGIC = b"PAR1"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export: UTF-16, tab-separated
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")  # the encodings of Chinese offices' text files, in the order tried
 SEPARATORS = (",", "\t", ";")  # comma first: it wins a tie
 # a column with data but an empty header cell is kept under this prefix and the column's position
 # (CSV: its number, Excel: its letter), so that `name_columns` can name it
@@ -68,7 +69,7 @@ def decode_text(data: bytes, file: str) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -280,7 +281,7 @@ def _not_a_workbook(path: Path, head: bytes) -> Problem:
 def _decodes(head: bytes) -> bool:
     """Whether the first bytes of a file read as UTF-8 or GB18030 text (a character cut at the
     end of ``head`` does not count against it)."""
-    for encoding in ("utf-8", "gb18030"):
+    for encoding in TEXT_ENCODINGS:
         try:
             head[:-4].decode(encoding)
             return True
