@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         if fmt == OutputFormat.csv and output:  # the scoring query streams straight into the file
             with progress("评分 / scoring"):
                 prepared = prepare(facts, method, digest_in_background=True)
-                del facts  # a file not listing firm after firm was copied into key order: the copy read here is let go
+                del facts  # only the prepared table (the method's columns, with the lags) is held from here
                 rows = write_prepared_csv(prepared, output, year=year, detail=detail)
             console.print(f"[green]✓[/] {rows} 行 / rows → {output}", highlight=False)
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from kejin.facts.codes import fixed_width_bytes, fixed_width_strings
+from kejin.facts.codes import fixed_width_bytes
 from kejin.sorting import byte_digits, int_digits, radix_order
 
 
@@ -92,22 +92,3 @@ def key_order(frame: pl.DataFrame) -> np.ndarray:
     if width is None or year.null_count() or not exact_in_int64:
         return frame.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
     return radix_order([*byte_digits(fixed_width_bytes(uscc, width)), *int_digits(year.cast(pl.Int64).to_numpy())])
-
-
-_INLINE_BYTES = 12  # Polars keeps a text of up to 12 bytes inside its 16-byte view
-
-
-def in_key_order(frame: pl.DataFrame, order: np.ndarray) -> pl.DataFrame:
-    """The rows of ``frame`` in ``order`` (``firm_order`` or ``key_order``).
-
-    Gathering a text column moves only each value's view: a text longer than 12 bytes, such as
-    an 18-character code, stays where the file put it, so every later pass over the codes in the
-    new order (the layout checks, the lags, the digests, the CSV writer) would jump about
-    memory. Codes of one width are therefore laid out anew in the new order, one contiguous
-    buffer (their bytes gathered by NumPy), which costs less than those jumps."""
-    uscc = frame.get_column("uscc")
-    width = _fixed_width(uscc)
-    if width is None or width <= _INLINE_BYTES or not len(order):
-        return frame[order]
-    codes = fixed_width_strings(np.take(fixed_width_bytes(uscc, width), order, axis=0)).alias("uscc")
-    return frame.drop("uscc")[order].insert_column(frame.get_column_index("uscc"), codes)

@@ -2,8 +2,8 @@
 
 Public API used by the other wings and the web service:
 
-- ``score(facts, method="national-core") -> pl.DataFrame`` — one row per enterprise-year (in the
-  input's order when it lists firm after firm, by (uscc, year) otherwise);
+- ``score(facts, method="national-core") -> pl.DataFrame`` — one row per enterprise-year, in the
+  input's order;
 - ``record(facts, uscc, patents=None) -> dict`` — a firm's technology-side credit record.
 """
 

@@ -2,11 +2,11 @@
 
 Stage one, over the whole table (columnar):
 
-1. keep the rows in the method's scope and the columns it reads; a file listing firm after firm
-   (each firm's years together, ascending; sorted by (uscc, year) or not) keeps its order, and
-   only the input digest reads it in key order (the firms sorted, ``kejin.facts.layout``); rows
-   in any other order are sorted; add the earlier-year columns the expressions need
-   (``kejin.rules.lags``);
+1. keep the rows in the method's scope and the columns it reads, in the table's own order; add
+   the earlier-year columns the expressions need (``kejin.rules.lags``: a few rows up when the
+   table lists firm after firm, each firm's years together and ascending, sorted by (uscc, year)
+   or not; otherwise through the order that sorts the keys, ``kejin.facts.layout``, moving only
+   the keys and the lagged fields); the input digest reads the rows in key order the same way;
 2. raw indicator values from the pack's expressions (blank stays blank, x/0 is blank) and the
    stage from the stage rule — one lazy Polars query, which also scores the fixed scales (log,
    tiers, boolean) at once, so that only the cohort-relative indicators keep a raw value;
@@ -46,7 +46,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
-from kejin.facts.layout import firm_order, firm_runs, in_key_order, key_order, keys_strictly_ascending
+from kejin.facts.layout import firm_order, firm_runs, key_order, keys_strictly_ascending
 from kejin.output import drop_behind, publish
 from kejin.pipeline import one_ahead
 from kejin.points import tiers
@@ -72,7 +72,7 @@ STATUS = {
 @dataclass
 class Prepared:
     method: Method
-    frame: pl.DataFrame  # in scope, firm after firm (``_firm_grouped``), with lag columns
+    frame: pl.DataFrame  # in scope, in the facts' order, with lag columns
     digest: str | Future[str]  # the input digest; a Future while it is still hashed in a worker thread
 
     def input_digest(self) -> str:
@@ -117,9 +117,9 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
         for sct in scope.sectors_any:
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
-    frame, runs = _firm_grouped(frame)
-    digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs) if digest_in_background else _input_digest(frame, cols, runs)
-    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=True), digest)
+    runs, order = _layout(frame)
+    digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs, order) if digest_in_background else _input_digest(frame, cols, runs, order)
+    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=order is None, order=order), digest)
 
 
 def _check_types(frame: pl.DataFrame, cols: list[str]) -> None:
@@ -136,29 +136,33 @@ def _check_types(frame: pl.DataFrame, cols: list[str]) -> None:
             ))
 
 
-def _firm_grouped(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]:
-    """``frame`` with each firm's rows together, years ascending, and the first row of each firm
-    when they are not in (uscc, year) order (``firm_runs``; None when they are).
-
-    A table already listing firm after firm (sorted, or as exports write it) keeps its order: it
-    is scored and published as it stands, and only the input digest reads it in key order.
-    Any other table is put in (uscc, year) order; a repeated key is an error."""
+def _layout(frame: pl.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """How ``frame``'s rows lie by their keys, which the table keeps either way (it is scored and
+    published in its own order): (None, None) when they are in (uscc, year) order; the first row
+    of each firm and None when they list firm after firm, years ascending (``firm_runs``: only the
+    input digest then reads the firms in key order, sorted beside stage one); otherwise None and
+    the order that sorts them by key (``key_order``), which the lags and the input digest read
+    through, so that no column but the keys and the lagged fields is moved. A repeated key is an
+    error."""
     if keys_strictly_ascending(frame):
-        return frame, None
+        return None, None
     runs = firm_runs(frame)  # firm after firm (no firm twice), years ascending
     if runs is not None:
-        return frame, runs
-    frame = in_key_order(frame, key_order(frame))
-    if not keys_strictly_ascending(frame):
-        row = frame.filter(frame.select(["uscc", "year"]).is_duplicated()).row(0, named=True)
-        raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    return frame, None
+        return runs, None
+    order = key_order(frame)
+    keys = frame.select("uscc", "year")[order]
+    if not keys_strictly_ascending(keys):
+        repeated = keys.filter(keys.is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null())
+        if repeated.height:  # (a blank key, which validated facts never have, is not a repeat)
+            row = repeated.row(0, named=True)
+            raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
+    return None, order
 
 
-def _input_digest(frame: pl.DataFrame, columns: list[str], runs: np.ndarray | None) -> str:
-    """The input digest of a table from ``_firm_grouped``: its firms (``runs``) sorted first
-    when they are not in key order — here, so that the sort runs beside stage one too."""
-    return input_digest(frame, columns, None if runs is None else firm_order(frame, runs))
+def _input_digest(frame: pl.DataFrame, columns: list[str], runs: np.ndarray | None, order: np.ndarray | None) -> str:
+    """The input digest of a table laid out as ``_layout`` found it: a firm-grouped table's firms
+    are sorted here, so that the sort runs beside stage one too."""
+    return input_digest(frame, columns, firm_order(frame, runs) if runs is not None else order)
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:
@@ -455,8 +459,7 @@ def write_prepared_csv(p: Prepared, path: Path | str, *, year: int | None = None
 def score(facts: pl.DataFrame, method: str | Method = "national-core", *, explain: bool = True, detail: bool = False, min_cohort: int | None = None) -> pl.DataFrame:
     """Score every enterprise-year of ``facts`` (validated facts, e.g. from ``load_facts``).
 
-    One row per enterprise-year in the method's scope — in the order of ``facts`` when they list
-    firm after firm (each firm's years together, ascending), sorted by (uscc, year) otherwise — with ``uscc,
+    One row per enterprise-year in the method's scope, in the order of ``facts``, with ``uscc,
     name, year, stage, cohort_size, points, base_points, bonus_points, group_<id>…, percentile,
     rank, tier, status, raised, lowered, unusable, row_digest, method, method_version,
     method_sha256, input_digest``. ``detail`` adds every raw value and indicator score.

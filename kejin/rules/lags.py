@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
+import numpy as np
 import polars as pl
 
 from kejin.facts.layout import firm_runs
@@ -20,11 +21,13 @@ from kejin.rules.expr import Use, lag_column, present_column
 KEY = ("uscc", "year")
 
 
-def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | None = None) -> pl.DataFrame:
+def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | None = None, order: np.ndarray | None = None) -> pl.DataFrame:
     """Add every lagged column in ``needed`` (lag 0 entries are ignored); rows stay in input order.
 
     ``firm_grouped=True`` tells that each firm's rows are together with strictly increasing years
-    (a caller that has checked (uscc, year) ascending knows it), saving the layout check."""
+    (a caller that has checked (uscc, year) ascending knows it), saving the layout check;
+    ``order``, that the rows are not, and which order sorts them by (uscc, year) with no key
+    repeated (``kejin.facts.layout.key_order``), saving the sort."""
     by_lag: dict[int, set[str]] = defaultdict(set)
     for use in needed:
         if use.lag > 0:
@@ -34,13 +37,12 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
     # each firm's rows together, years ascending (most exports, sorted or not): an earlier year is
     # a few rows up, no reordering needed
-    if firm_grouped or (firm_grouped is None and firm_runs(frame) is not None):
-        order = None
+    if order is None and (firm_grouped or (firm_grouped is None and firm_runs(frame) is not None)):
         work = frame.select("uscc", "year", *names)
     else:
-        # firm order: a hash first (cheap to sort), the code itself only to break hash ties
-        order = frame.select(pl.arg_sort_by([pl.col("uscc").hash(), "uscc", "year"])).to_series()
-        work = frame.select("uscc", "year", *names).gather(order)
+        if order is None:  # firm order: a hash first (cheap to sort), the code itself only to break hash ties
+            order = frame.select(pl.arg_sort_by([pl.col("uscc").hash(), "uscc", "year"])).to_series().to_numpy()
+        work = frame.select("uscc", "year", *names)[order]
     work = work.with_columns((pl.col("uscc") != pl.col("uscc").shift(1)).fill_null(True).cum_sum().alias("__firm"))
     firm, year = pl.col("__firm"), pl.col("year")
     matches = {
@@ -59,6 +61,7 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
     lagged = work.select(columns)
     if order is None:
         return frame.hstack(lagged)
-    back = order.arg_sort()  # inverse permutation: row i of the input is row back[i] of `work`
-    return frame.hstack(lagged.gather(back))
+    back = np.empty(len(order), dtype=np.int64)  # the inverse permutation: row i of the input is row back[i] of `work`
+    back[order] = np.arange(len(order), dtype=np.int64)
+    return frame.hstack(lagged[back])
 

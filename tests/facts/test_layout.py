@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kejin.facts.layout import byte_order, firm_order, firm_runs, in_key_order, key_order, keys_strictly_ascending
+from kejin.facts.layout import byte_order, firm_order, firm_runs, key_order, keys_strictly_ascending
 
 
 def table(rows: list[tuple[str | None, int | None]]) -> pl.DataFrame:
@@ -103,18 +103,4 @@ def test_keys_strictly_ascending_looks_past_the_first_rows(swap_at):
     assert keys_strictly_ascending(table(rows))
     rows[swap_at], rows[swap_at + 1] = rows[swap_at + 1], rows[swap_at]
     assert not keys_strictly_ascending(table(rows))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.one_of(st.none(), codes), years), max_size=40), st.sampled_from([None, 5, 12, 13, 18]), st.randoms())
-def test_in_key_order_equals_a_gather(rows, same_width, rnd):
-    """Codes of one width beyond the 12 bytes Polars keeps inside a view are laid out anew; the
-    table is the plain gather's, value for value and column for column, whatever the widths."""
-    if same_width:
-        rows = [(None if u is None else (u.replace("中", "Z") + "0" * 20)[:same_width], y) for u, y in rows]
-    t = table(rows).with_columns(pl.col("row").cast(pl.String).alias("name"))
-    order = np.array(rnd.sample(range(t.height), t.height), dtype=np.int64)
-    moved = in_key_order(t, order)
-    assert moved.equals(t[order])
-    assert moved.columns == t.columns
 

@@ -61,10 +61,26 @@ def in_order_of(facts: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000))
 def test_percentiles_invariant_to_row_order(synth, synth_scores, seed):
-    """Every result is the same whatever the order of the rows; rows not listed firm after firm
-    come out sorted by (uscc, year)."""
+    """Every result is the same whatever the order of the rows, and comes out in the rows' order
+    (rows not listed firm after firm are scored through the order of their keys, not moved)."""
+    from kejin.facts.layout import firm_runs
+
     shuffled = synth.sample(fraction=1.0, shuffle=True, seed=seed)
-    assert score(shuffled).equals(synth_scores.sort(["uscc", "year"]))
+    assert firm_runs(shuffled) is None
+    assert score(shuffled).equals(in_order_of(shuffled, synth_scores))
+
+
+@pytest.mark.parametrize("layout", ["sorted", "shuffled"])
+def test_a_repeated_enterprise_year_is_refused(synth, layout):
+    """Facts handed to the API unvalidated with one enterprise-year twice: refused by name, in
+    whatever order the rows lie."""
+    twice = pl.concat([synth, synth.slice(17, 1)])
+    twice = twice.sort("uscc", "year") if layout == "sorted" else twice.sample(fraction=1.0, shuffle=True, seed=3)
+    with pytest.raises(InputError) as err:
+        score(twice)
+    problem = err.value.problems[0]
+    assert problem.code == "points.duplicate"
+    assert problem.value == f"{synth['uscc'][17]} {synth['year'][17]}"
 
 
 def test_firm_after_firm_in_any_firm_order_scores_the_same(synth, synth_scores):
