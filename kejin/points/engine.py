@@ -46,7 +46,7 @@ import polars as pl
 
 from kejin.errors import InputError, Problem
 from kejin.facts import schema
-from kejin.facts.layout import firm_order, firm_runs, key_order, keys_strictly_ascending
+from kejin.facts.layout import SortedKeys, firm_order, firm_runs, keys_strictly_ascending, sorted_keys
 from kejin.output import drop_behind, publish
 from kejin.pipeline import one_ahead
 from kejin.points import tiers
@@ -117,9 +117,9 @@ def prepare(facts: pl.DataFrame, method: Method, *, digest_in_background: bool =
         for sct in scope.sectors_any:
             cond = cond | pl.col("frontier_sectors").list.contains(sct)
         frame = frame.filter(cond.fill_null(False))
-    runs, order = _layout(frame)
-    digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs, order) if digest_in_background else _input_digest(frame, cols, runs, order)
-    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=order is None, order=order), digest)
+    runs, keys = _layout(frame)
+    digest: str | Future[str] = _HASHER.submit(_input_digest, frame, cols, runs, keys) if digest_in_background else _input_digest(frame, cols, runs, keys)
+    return Prepared(method, with_lags(frame, method.uses(), firm_grouped=keys is None, keys=keys), digest)
 
 
 def _check_types(frame: pl.DataFrame, cols: list[str]) -> None:
@@ -136,33 +136,30 @@ def _check_types(frame: pl.DataFrame, cols: list[str]) -> None:
             ))
 
 
-def _layout(frame: pl.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _layout(frame: pl.DataFrame) -> tuple[np.ndarray | None, SortedKeys | None]:
     """How ``frame``'s rows lie by their keys, which the table keeps either way (it is scored and
     published in its own order): (None, None) when they are in (uscc, year) order; the first row
     of each firm and None when they list firm after firm, years ascending (``firm_runs``: only the
     input digest then reads the firms in key order, sorted beside stage one); otherwise None and
-    the order that sorts them by key (``key_order``), which the lags and the input digest read
-    through, so that no column but the keys and the lagged fields is moved. A repeated key is an
-    error."""
+    the keys in key order (``sorted_keys``), through which the lags and the input digest read the
+    rows, so that no column but the lagged fields is moved. A repeated key is an error."""
     if keys_strictly_ascending(frame):
         return None, None
     runs = firm_runs(frame)  # firm after firm (no firm twice), years ascending
     if runs is not None:
         return runs, None
-    order = key_order(frame)
-    keys = frame.select("uscc", "year")[order]
-    if not keys_strictly_ascending(keys):
-        repeated = keys.filter(keys.is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null())
-        if repeated.height:  # (a blank key, which validated facts never have, is not a repeat)
-            row = repeated.row(0, named=True)
-            raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)", field="uscc", value=f"{row['uscc']} {row['year']}"))
-    return None, order
+    keys = sorted_keys(frame)
+    if (row := keys.first_repeat()) is not None:
+        raise InputError(Problem("points.duplicate", "企业年度重复（统一社会信用代码+年度须唯一）", "duplicate enterprise-year (uscc + year must be unique)",
+                                 field="uscc", value=f"{frame['uscc'][row]} {frame['year'][row]}"))
+    return None, keys
 
 
-def _input_digest(frame: pl.DataFrame, columns: list[str], runs: np.ndarray | None, order: np.ndarray | None) -> str:
+def _input_digest(frame: pl.DataFrame, columns: list[str], runs: np.ndarray | None, keys: SortedKeys | None) -> str:
     """The input digest of a table laid out as ``_layout`` found it: a firm-grouped table's firms
     are sorted here, so that the sort runs beside stage one too."""
-    return input_digest(frame, columns, firm_order(frame, runs) if runs is not None else order)
+    order = firm_order(frame, runs) if runs is not None else None if keys is None else keys.order
+    return input_digest(frame, columns, order)
 
 
 def _weight_expr(method: Method, iid: str) -> pl.Expr:

@@ -15,13 +15,13 @@ from typing import Iterable
 import numpy as np
 import polars as pl
 
-from kejin.facts.layout import firm_runs
+from kejin.facts.layout import SortedKeys, firm_runs
 from kejin.rules.expr import Use, lag_column, present_column
 
 KEY = ("uscc", "year")
 
 
-def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | None = None, order: np.ndarray | None = None) -> pl.DataFrame:
+def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | None = None, keys: SortedKeys | None = None) -> pl.DataFrame:
     """Add every lagged column in ``needed`` (lag 0 entries are ignored); rows stay in input order.
 
     ``firm_grouped=True`` tells that each firm's rows are together with strictly increasing years
@@ -37,13 +37,19 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
     names = sorted(set().union(*by_lag.values()) - {"__present__"})
     # each firm's rows together, years ascending (most exports, sorted or not): an earlier year is
     # a few rows up, no reordering needed
-    if order is None and (firm_grouped or (firm_grouped is None and firm_runs(frame) is not None)):
-        work = frame.select("uscc", "year", *names)
+    order = None
+    if keys is not None:  # the firms numbered in key order already: only the lagged fields move
+        order = keys.order
+        work = pl.DataFrame([pl.Series("__firm", keys.firm), keys.year.alias("year")])
+        if names:
+            work = work.hstack(frame.select(names)[order])
     else:
-        if order is None:  # firm order: a hash first (cheap to sort), the code itself only to break hash ties
+        if firm_grouped or (firm_grouped is None and firm_runs(frame) is not None):
+            work = frame.select("uscc", "year", *names)
+        else:  # firm order: a hash first (cheap to sort), the code itself only to break hash ties
             order = frame.select(pl.arg_sort_by([pl.col("uscc").hash(), "uscc", "year"])).to_series().to_numpy()
-        work = frame.select("uscc", "year", *names)[order]
-    work = work.with_columns((pl.col("uscc") != pl.col("uscc").shift(1)).fill_null(True).cum_sum().alias("__firm"))
+            work = frame.select("uscc", "year", *names)[order]
+        work = work.with_columns((pl.col("uscc") != pl.col("uscc").shift(1)).fill_null(True).cum_sum().alias("__firm"))
     firm, year = pl.col("__firm"), pl.col("year")
     matches = {
         (k, j): ((firm.shift(j) == firm) & (year.shift(j) == year - k)).fill_null(False).alias(f"__m{k}_{j}")

@@ -104,3 +104,32 @@ def test_keys_strictly_ascending_looks_past_the_first_rows(swap_at):
     rows[swap_at], rows[swap_at + 1] = rows[swap_at + 1], rows[swap_at]
     assert not keys_strictly_ascending(table(rows))
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), codes), st.one_of(st.none(), years)), max_size=40), st.sampled_from([None, 5, 18]))
+def test_sorted_keys_number_the_firms_in_key_order_and_find_a_repeat(rows, same_width):
+    """The firms numbered in (uscc, year) order as a dense rank of the sorted codes (each blank
+    code a firm of its own), the years in that order, and the first repeated key found as
+    Polars' duplicate search finds it; for codes of one width by their bytes, otherwise by Polars."""
+    from kejin.facts.layout import sorted_keys
+
+    if same_width:
+        rows = [(None if u is None else (u.replace("中", "Z") + "0" * 20)[:same_width], y) for u, y in rows]
+    t = table(rows)
+    keys = sorted_keys(t)
+    in_order = t[keys.order]
+    assert in_order.select("uscc", "year").equals(t.sort(["uscc", "year"], maintain_order=True).select("uscc", "year"))
+    assert keys.year.to_list() == in_order["year"].to_list()
+    codes_in_order = in_order["uscc"].to_list()
+    expected, last = [], object()
+    for code in codes_in_order:
+        expected.append((expected[-1] if expected else -1) + (code is None or code != last))
+        last = code
+    assert keys.firm.tolist() == expected
+    repeated = t.filter(pl.struct("uscc", "year").is_duplicated() & pl.col("uscc").is_not_null() & pl.col("year").is_not_null())
+    row = keys.first_repeat()
+    if repeated.height:
+        assert row is not None and (t["uscc"][row], t["year"][row]) in set(zip(repeated["uscc"], repeated["year"]))
+    else:
+        assert row is None

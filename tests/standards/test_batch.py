@@ -140,13 +140,13 @@ def test_lags_of_a_firm_grouped_table_equal_those_of_the_sorted_table(rnd):
 def test_lags_through_a_given_key_order_equal_those_of_the_sorted_table(rnd):
     """Rows in no firm-after-firm order: the lags found through the order that sorts the keys
     (as the points engine hands it over) are those of the sorted table, in the rows' own order."""
-    from kejin.facts.layout import firm_runs, key_order
+    from kejin.facts.layout import firm_runs, sorted_keys
 
     shuffled = FACTS.filter(pl.int_range(pl.len()) % 5 != 2).sample(fraction=1.0, shuffle=True, seed=rnd.randrange(1 << 30))
     if firm_runs(shuffled) is not None:
         return
     needed = {Use("revenue", 1), Use("revenue", 3), Use("rd_expense", 1), Use("__present__", 2)}
-    through_order = with_lags(shuffled, needed, order=key_order(shuffled))
+    through_order = with_lags(shuffled, needed, keys=sorted_keys(shuffled))
     assert through_order.select("uscc", "year").equals(shuffled.select("uscc", "year"))
     assert through_order.equals(with_lags(shuffled, needed))
     assert through_order.sort("uscc", "year").equals(with_lags(shuffled.sort("uscc", "year"), needed))
