@@ -30,8 +30,8 @@ class Problem:
             parts.append(str(self.file))
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.field:
-            parts.append(f"field {self.field}")
+        if self.field:  # a command-line option (``--rate``) is named as one
+            parts.append(f"{'option' if self.field.startswith('--') else 'field'} {self.field}")
         if self.key:
             parts.append(f"key {self.key}")
         return ", ".join(parts)
@@ -43,7 +43,7 @@ class Problem:
         if self.row is not None:
             parts.append(f"第{self.row}行")
         if self.field:
-            parts.append(f"字段 {self.field}")
+            parts.append(f"{'选项' if self.field.startswith('--') else '字段'} {self.field}")
         if self.key:
             parts.append(f"键 {self.key}")
         return "，".join(parts)

@@ -27,6 +27,26 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+# ``--sheet`` on every command that reads a facts file: the worksheet of an Excel workbook to read
+# (the reader's own error for a workbook whose data are on another sheet tells the user to pass
+# it). A CSV or Parquet file has no sheets: the option is ignored there, as `kejin validate` does.
+SHEET_OPTION: Any = typer.Option(None, "--sheet", help="Excel 工作表名（默认第一个）/ worksheet name (default: the first)")
+
+
+class TableOrJson(str, Enum):
+    """``--format`` of a command that shows one thing (a method, a firm's breakdown): no CSV."""
+
+    table = "table"
+    json = "json"
+
+
+def format_help(choices: type[Enum], zh_note: str = "", en_note: str = "") -> str:
+    """A ``--format`` help text listing exactly the values ``choices`` accepts, e.g.
+    "输出格式 / output format: table | json | csv"."""
+    values = " | ".join(str(c.value) for c in choices)
+    return f"输出格式{zh_note} / output format{en_note}: {values}"
+
+
 def report_error(exc: KejinError) -> None:
     problems = exc.problems
     if not err_console.is_terminal:  # logs and pipes: one whole problem per line

@@ -13,7 +13,8 @@ from typing import Optional
 import polars as pl
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+from kejin.cli._common import SHEET_OPTION, OutputFormat, console, format_help, print_table, progress, write_json
+from kejin.errors import InputError
 
 app = typer.Typer(name="credit", help="银行信贷：评分卡、积分贷额度、风险分担 / bank credit: scorecard, points-based lines, risk sharing", no_args_is_help=True)
 sharing_app = typer.Typer(name="sharing", help="风险分担：拆分损失、组合模拟、资金池规模 / loss sharing: split, simulate, size the pool", no_args_is_help=True)
@@ -51,12 +52,23 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat | ScoreFormat, output: Optional
         console.print(f"已写入 written: {output}", highlight=False)
 
 
-def _one_row(values: dict[str, object], hint: str) -> pl.DataFrame:
-    """A one-row table from command-line options, when no --data file is given (all are needed)."""
-    missing = [k for k, v in values.items() if v is None]
+def _one_row(values: dict[str, object], options: dict[str, str]) -> pl.DataFrame:
+    """A one-row table from command-line options, when no --data file is given (all are needed);
+    ``options``: column → the option its value came from."""
+    missing = [options[k] for k, v in values.items() if v is None]
     if missing:
-        raise typer.BadParameter(f"需要 --data 或 {hint} / need --data or {hint} (missing: {', '.join(missing)})")
+        hint = " ".join(options[k] for k in values)
+        raise typer.BadParameter(f"需要 --data 或 {hint}（缺少 {' '.join(missing)}）/ need --data or {hint} (missing: {' '.join(missing)})")
     return pl.DataFrame([values])
+
+
+def _as_options(exc: InputError, options: dict[str, str]) -> InputError:
+    """The problems found in a one-row table built from command-line options, reported against
+    the options the values came from: no file, and no row (the table's "row 2" is nothing the
+    user wrote)."""
+    from dataclasses import replace
+
+    return type(exc)([replace(p, file=None, row=None, field=options.get(p.field or "", p.field)) for p in exc.problems])
 
 
 def _write_table(frame: pl.DataFrame, path: Path) -> None:
@@ -70,6 +82,7 @@ def _write_table(frame: pl.DataFrame, path: Path) -> None:
 @app.command()
 def features(
     input: Path = typer.Option(..., "--input", "-i", help="企业事实表 CSV/XLSX/Parquet / enterprise facts"),
+    sheet: Optional[str] = SHEET_OPTION,
     out: Path = typer.Option(..., "--out", help="输出文件 .parquet（默认）或 .csv / output file"),
     method: str = typer.Option("national-core", "--method", "-m", help="积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"),
     year: Optional[int] = typer.Option(None, "--year", help="只输出该年度（仍读取往年）/ only this year (earlier years are still read)"),
@@ -83,7 +96,7 @@ def features(
     from kejin.credit.tech_features import KEYS, join_onto, tech_features
     from kejin.facts import load_facts
 
-    facts = load_facts(input)
+    facts = load_facts(input, sheet)
     with progress("计算特征 computing features"):
         frame = tech_features(facts, method, year, standards)
         if ratios:
@@ -170,7 +183,7 @@ def fit(
 def score(
     model: Path = typer.Option(..., "--model", help="评分卡文件 / card file"),
     data: Path = typer.Option(..., "--data", help="待评分数据 / firms to score"),
-    format: ScoreFormat = typer.Option(ScoreFormat.csv, "--format", help="csv | json"),
+    format: ScoreFormat = typer.Option(ScoreFormat.csv, "--format", help=format_help(ScoreFormat)),
     output: Optional[Path] = typer.Option(None, "--output", help="输出文件（默认标准输出）/ output file (stdout if absent)"),
     keep: Optional[str] = typer.Option(None, help="带出的列，如编号 / columns to carry over, e.g. ids"),
     unseen: Optional[UnseenOption] = typer.Option(None, help="覆盖卡内的未知类别策略 / override the card's unseen policy"),
@@ -229,7 +242,7 @@ def monitor(
     warning: float = typer.Option(0.10, help="预警阈值 / warning threshold"),
     alert: float = typer.Option(0.25, help="警报阈值 / alert threshold"),
     html: Optional[Path] = typer.Option(None, help="HTML 漂移报告 / drift report"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
     output: Optional[Path] = typer.Option(None, "--output"),
 ) -> None:
     """PSI / CSI 稳定性监测 / stability monitoring."""
@@ -246,6 +259,10 @@ def monitor(
         console.print(f"报告 report: {html}", highlight=False)
 
 
+# the options of `credit line` for one firm, by the column of the line table each fills
+_LINE_OPTIONS = {"tier": "--tier", "innovation_points": "--points", "standards_met": "--standards-met", "revenue": "--revenue", "existing_debt": "--debt", "pd": "--pd"}
+
+
 @app.command()
 def line(
     pack: Optional[Path] = typer.Option(None, help="额度政策包（默认内置示例）/ line policy pack"),
@@ -256,7 +273,7 @@ def line(
     revenue: Optional[float] = typer.Option(None, help="营收（元）/ revenue (yuan)"),
     debt: Optional[float] = typer.Option(None, help="现有负债（元）/ existing debt (yuan)"),
     pd: Optional[float] = typer.Option(None, help="违约概率 / PD"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
     output: Optional[Path] = typer.Option(None, "--output"),
 ) -> None:
     """积分贷额度与定价建议，逐步解释 / suggested points-based line and price band, explained."""
@@ -265,13 +282,16 @@ def line(
 
     policy = load_line_policy(pack)
     if data is not None:
-        frame = read_table(data)
+        result = suggest_lines(policy, read_table(data), str(data))
     else:
         one = {"tier": tier, "innovation_points": points, "standards_met": standards_met, "revenue": revenue, "existing_debt": debt}
-        frame = _one_row(one, "--tier --points --standards-met --revenue --debt")
+        frame = _one_row(one, _LINE_OPTIONS)
         if pd is not None:
             frame = frame.with_columns(pl.lit(pd).alias("pd"))
-    result = suggest_lines(policy, frame, str(data) if data else None)
+        try:
+            result = suggest_lines(policy, frame)
+        except InputError as exc:  # a value typed as an option is reported as that option, not as a row
+            raise _as_options(exc, _LINE_OPTIONS) from None
     if format is OutputFormat.table:
         for row in result.iter_rows(named=True):
             console.print(f"[bold]{row['tier']} · 积分 points {row['innovation_points']} → 额度 line {row['line_yuan']:,.0f} 元, 档 band {row['band']}[/bold]", highlight=False)
@@ -291,7 +311,7 @@ def sharing_split(
     loan: Optional[float] = typer.Option(None, help="贷款本金（元）/ loan principal (yuan)"),
     loss: Optional[float] = typer.Option(None, help="损失（元）/ loss (yuan)"),
     pool_balance: Optional[float] = typer.Option(None, help="资金池当前余额（默认包内）/ pool balance now"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
     output: Optional[Path] = typer.Option(None, "--output"),
 ) -> None:
     """按顺序把损失拆分到各方，精确到分 / split losses among the parties, in order, to the fen."""
@@ -300,11 +320,14 @@ def sharing_split(
 
     sharing = load_sharing(pack)
     if data is not None:
-        losses = losses_from_frame(sharing, read_table(data), str(data))
+        results = split_losses(sharing, losses_from_frame(sharing, read_table(data), str(data)), pool_balance, str(data))
     else:
-        _one_row({"tier": tier, "loan": loan, "loss": loss}, "--tier --loan --loss")
-        losses = [(sharing.tier_id(tier, field="--tier"), loan, loss)]
-    results = split_losses(sharing, losses, pool_balance, str(data) if data else None)
+        options = {"tier": "--tier", "loan": "--loan", "loss": "--loss"}
+        _one_row({"tier": tier, "loan": loan, "loss": loss}, options)
+        try:
+            results = split_losses(sharing, [(sharing.tier_id(tier, field="--tier"), loan, loss)], pool_balance)
+        except InputError as exc:  # the amounts typed as options are reported as those options
+            raise _as_options(exc, options) from None
     records = []
     for n, r in enumerate(results, start=1):
         record = {"n": n, "tier": r.tier, "loan": r.loan_fen / FEN_PER_YUAN, "loss": r.loss_fen / FEN_PER_YUAN}
@@ -368,7 +391,7 @@ def sharing_simulate(
     lgd: str = _LOAN_OPTIONS["lgd"],
     tier: str = _LOAN_OPTIONS["tier"],
     default_lgd: Optional[float] = _LOAN_OPTIONS["default_lgd"],
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
     output: Optional[Path] = typer.Option(None, "--output"),
 ) -> None:
     """蒙特卡洛组合模拟：各方预期损失、99% 损失、资金池耗尽概率 / portfolio Monte Carlo by party."""

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import console, progress
+from kejin.cli._common import SHEET_OPTION, console, progress
 
 
 def write_frame(frame, out: Path) -> None:
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
     @app.command("validate", help="检查企业数据文件 / Validate an enterprise facts file (CSV, XLSX, Parquet)")
     def validate(
         file: Path = typer.Argument(..., help="事实数据文件 / facts file"),
-        sheet: Optional[str] = typer.Option(None, help="Excel 工作表名 / worksheet name"),
+        sheet: Optional[str] = SHEET_OPTION,
     ) -> None:
         from kejin.facts import load_facts
 

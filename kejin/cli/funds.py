@@ -13,12 +13,12 @@ from typing import Any, Optional
 import polars as pl
 import typer
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, tables_to, write_json, write_text_output
+from kejin.cli._common import OutputFormat, TableOrJson, console, format_help, print_table, progress, tables_to, write_json, write_text_output
 
 funds_app = typer.Typer(help="引导基金：台账、业绩、全周期评价、容错、配置节奏、蒙特卡洛 / guidance funds", no_args_is_help=True)
 
 LEDGER_HELP = "台账：CSV/Parquet 文件夹或 XLSX 工作簿 / ledger: a folder of CSV/Parquet files or an XLSX workbook"
-FORMAT_HELP = "输出格式 / output format"
+FORMAT_HELP = format_help(OutputFormat)
 OUTPUT_HELP = "写入文件（默认标准输出）/ write to this file (default: stdout)"
 LANG_HELP = "表格语言 zh|en|both / table language"
 
@@ -168,7 +168,7 @@ def _rates(text: str, option: str) -> list[float]:
 def import_(
     ledger: Path = typer.Argument(..., help=LEDGER_HELP),
     out: Path = typer.Option(..., "--out", help="写入检查后的台账（Parquet + manifest.json）/ folder for the checked ledger"),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help=FORMAT_HELP),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", help=format_help(TableOrJson)),
 ) -> None:
     """导入并校验台账（全部通过才写入）/ import and check a ledger — all or nothing."""
     from kejin.funds.ledger import load_ledger, write_ledger
@@ -177,7 +177,7 @@ def import_(
         book = load_ledger(ledger)
     write_ledger(book, out)
     rows = pl.DataFrame({"table": list(book.tables), "rows": [f.height for f in book.tables.values()]})
-    if fmt == OutputFormat.json:
+    if fmt == TableOrJson.json:
         write_json([{"out": str(out), "sha256": book.digest, "rows": dict(rows.iter_rows()),
                      "warnings": [w.as_dict() for w in book.warnings]}], None)
         return

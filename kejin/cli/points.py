@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import OutputFormat, console, err_console, print_table, progress, write_frame_json, write_json, write_text_output
+from kejin.cli._common import SHEET_OPTION, OutputFormat, TableOrJson, console, err_console, format_help, print_table, progress, write_frame_json, write_text_output
 from kejin.points.labels import COLUMN_LABELS
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
@@ -99,15 +99,13 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
 
     @points.command("show", help="显示方法的指标、权重、阶段和榜单 / show a method's indicators, weights, stages, tiers")
-    def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table 或 json / table or json")) -> None:
+    def show(method: str = typer.Argument("national-core", help=METHOD_HELP), fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", help=format_help(TableOrJson))) -> None:
         from kejin.points.methods import resolve
 
         m = resolve(method)
-        if fmt == OutputFormat.json:
-            write_json([m.model_dump(mode="json", by_alias=True)], None)
+        if fmt == TableOrJson.json:  # one method: one JSON object
+            write_text_output(json.dumps(m.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2, default=str) + "\n", None)
             return
-        if fmt != OutputFormat.table:
-            raise typer.BadParameter("show 只支持 table 或 json / show writes table or json", param_hint="--format")
         console.print(f"[bold]{m.ref}[/] {m.meta.name.zh} / {m.meta.name.en}\nSHA-256 {m.sha256}\n来源 source: {m.meta.source.document} ({m.meta.source.confidence})")
         print_table("阶段 / stages (first match)", ["stage", "名称", "name", "条件 when"], [(s.id, s.name.zh, s.name.en, s.when) for s in m.stages])
         stages = m.stage_ids
@@ -125,7 +123,8 @@ def register(app: typer.Typer) -> None:
     def score_cmd(
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         input: Path = typer.Option(..., "--input", "-i", help="事实数据 CSV/XLSX/Parquet / facts file"),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="输出格式 / output format"),
+        sheet: Optional[str] = SHEET_OPTION,
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
         year: Optional[int] = typer.Option(None, "--year", help="只输出该年度 / only this year"),
         detail: bool = typer.Option(False, "--detail", help="附各指标原值与得分 / add raw values and indicator scores"),
@@ -137,7 +136,7 @@ def register(app: typer.Typer) -> None:
 
         method = as_method(method)
         with progress("读取 / reading"):  # only the fields the method reads are typed and checked
-            facts = load_facts(input, fields=method.input_columns())
+            facts = load_facts(input, sheet, fields=method.input_columns())
         if year is not None:
             from kejin.points.years import check_year
 
@@ -159,12 +158,13 @@ def register(app: typer.Typer) -> None:
     def verify_cmd(
         results: Path = typer.Argument(..., help="积分结果 CSV/JSON / results file"),
         input: Path = typer.Option(..., "--input", "-i", help="事实数据 / facts file"),
+        sheet: Optional[str] = SHEET_OPTION,
         method: Optional[str] = typer.Option(None, "--method", "-m", help="指定方法文件（默认按结果中的 id@版本）/ method pack (default: id@version in the results)"),
     ) -> None:
         from kejin.facts import load_facts
         from kejin.points.verify import read_results, verify
 
-        facts = load_facts(input)
+        facts = load_facts(input, sheet)
         rep = verify(read_results(results), facts, method)
         if rep.ok:
             years = ", ".join(map(str, rep.years))
@@ -180,13 +180,14 @@ def register(app: typer.Typer) -> None:
         budget: str = typer.Option(..., "--budget", "-b", help="预算（元，精确到分）/ budget in yuan"),
         rule: str = typer.Option("proportional", "--rule", help="分配规则 proportional（按积分比例）| tiered（按榜单权重）| capped（封顶）/ allocation rule"),
         input: Optional[Path] = typer.Option(None, "--input", "-i", help="事实数据（将先评分）/ facts (scored first)"),
+        sheet: Optional[str] = SHEET_OPTION,
         results: Optional[Path] = typer.Option(None, "--results", help="已有积分结果 / existing results file"),
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         cap: Optional[str] = typer.Option(None, "--cap", help="每家上限（元）/ per-firm cap (yuan)"),
         floor: Optional[str] = typer.Option(None, "--floor", help="每家下限（元）/ per-firm floor (yuan)"),
         year: Optional[int] = typer.Option(None, "--year", help="年度（默认：数据中最近一年）/ year (default: the latest in the data)"),
         min_tier: Optional[str] = typer.Option(None, "--min-tier", help="最低榜单 lead|race|strive|none / lowest eligible tier"),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="输出格式 / output format"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.points.allocate import allocate, fen_text
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
             from kejin.facts import load_facts
             from kejin.points.engine import score
 
-            res = score(load_facts(input), method)
+            res = score(load_facts(input, sheet), method)
         else:
             raise typer.BadParameter("需要 --input 或 --results / needs --input or --results")
         a = allocate(res, budget, rule, cap=cap, floor=floor, year=year, min_tier=min_tier)  # type: ignore[arg-type]
@@ -227,9 +228,10 @@ def register(app: typer.Typer) -> None:
     def record_cmd(
         uscc: str = typer.Option(..., "--uscc", help="统一社会信用代码 / USCC"),
         input: Path = typer.Option(..., "--input", "-i", help="事实数据（全部企业，供比较组）/ facts (all firms, for cohorts)"),
+        sheet: Optional[str] = SHEET_OPTION,
         patents: Optional[Path] = typer.Option(None, "--patents", help="专利清单 CSV/XLSX/Parquet / patent list (CSV, XLSX or Parquet)"),
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
-        fmt: RecordFormat = typer.Option(RecordFormat.table, "--format", help="输出格式 / output format"),
+        fmt: RecordFormat = typer.Option(RecordFormat.table, "--format", help=format_help(RecordFormat)),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.errors import InputError, Problem
@@ -241,7 +243,7 @@ def register(app: typer.Typer) -> None:
         why = codes.uscc_problem(uscc)
         if why:  # say what is wrong with the code rather than that no firm has it
             raise InputError(Problem(why[0], f"--uscc 统一社会信用代码{why[1]}", f"--uscc: USCC {why[2]}", field="uscc", value=uscc))
-        facts = load_facts(input)
+        facts = load_facts(input, sheet)
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
         if fmt == RecordFormat.json:
             text = json.dumps(rec, ensure_ascii=False, indent=2, default=str)
@@ -259,20 +261,21 @@ def register(app: typer.Typer) -> None:
     @app.command("recommend", help="推荐名单（附理由）/ ranked recommendation list with reasons")
     def recommend_cmd(
         input: Path = typer.Option(..., "--input", "-i", help="事实数据 / facts file"),
+        sheet: Optional[str] = SHEET_OPTION,
         method: str = typer.Option("national-core", "--method", "-m", help=METHOD_HELP),
         min_tier: str = typer.Option("strive", "--min-tier", help="最低榜单 lead|race|strive|none / lowest tier"),
         sectors: Optional[str] = typer.Option(None, "--sectors", help="前沿领域，逗号分隔 / sectors, comma-separated"),
         region: Optional[str] = typer.Option(None, "--region", help="行政区划代码前缀 / region code prefix"),
         standards: Optional[str] = typer.Option(None, "--standards", help="须符合的标准，逗号分隔 / standards to meet"),
         year: Optional[int] = typer.Option(None, "--year", help="年度（默认：数据中最近一年）/ year (default: the latest in the data)"),
-        fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="输出格式（xlsx 需 --output）/ output format (xlsx needs --output)"),
+        fmt: ListFormat = typer.Option(ListFormat.table, "--format", help=format_help(ListFormat, "（xlsx 需 --output）", " (xlsx needs --output)")),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="输出文件 / output file"),
     ) -> None:
         from kejin.facts import load_facts
         from kejin.points.recommend import recommend
 
         split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
-        facts = load_facts(input)
+        facts = load_facts(input, sheet)
         funnel: dict[str, int] = {}
         rec = recommend(facts, method, min_tier, split(sectors), region, split(standards), year, funnel=funnel)
         _emit(rec, fmt.value, output, f"推荐名单 / recommendation list ({rec.height})", ["position", "uscc", "name", "points", "tier", "standards_met", "reason_zh", "reason_en"], COLUMN_LABELS, "推荐名单", bom=True)

@@ -12,7 +12,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from kejin.cli._common import OutputFormat, console, print_table, progress, write_json
+from kejin.cli._common import SHEET_OPTION, OutputFormat, TableOrJson, console, format_help, print_table, progress, write_json
 
 standards_app = typer.Typer(help="公开评价标准规则包 / public evaluation standards as rule packs", no_args_is_help=True)
 
@@ -66,8 +66,9 @@ def show(pack: str = typer.Argument(..., help="ID 或 ID@VERSION / pack id")) ->
 def eval_cmd(
     pack: str = typer.Option("all", "--pack", help="all、ID、ID@VERSION 或逗号分隔 / pack(s)"),
     input: Path = typer.Option(..., "--input", help="事实数据 / facts file (.csv/.xlsx/.parquet)"),
+    sheet: Optional[str] = SHEET_OPTION,
     year: Optional[int] = typer.Option(None, "--year", help="只输出该年度 / only this fiscal year"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json | csv"),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help=format_help(OutputFormat)),
     output: Optional[Path] = typer.Option(None, "--output", help="输出文件 / output file"),
     gaps: bool = typer.Option(True, "--gaps/--no-gaps", help="差距分析 / gap analysis"),
     as_of: Optional[datetime] = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="按该日生效的版本 / use the versions in force on this date"),
@@ -79,7 +80,7 @@ def eval_cmd(
 
     packs = resolve(pack, on=as_of.date() if as_of else None)
     with progress("读取 / reading", total=None):
-        source = batch.open_facts(input, packs, chunk_rows=chunk_rows)
+        source = batch.open_facts(input, packs, sheet, chunk_rows=chunk_rows)
     if format == OutputFormat.json:
         with progress("评价 / evaluating", total=source.rows) as bar, publish(output) as handle:
             _write_json_records(handle, packs, source, gaps, year, bar.advance)
@@ -135,8 +136,9 @@ def explain(
     pack: str = typer.Option("all", "--pack", help="pack id(s)"),
     uscc: str = typer.Option(..., "--uscc", help="统一社会信用代码 / USCC"),
     input: Path = typer.Option(..., "--input", help="事实数据 / facts file"),
+    sheet: Optional[str] = SHEET_OPTION,
     year: Optional[int] = typer.Option(None, "--year", help="年度（默认最新）/ fiscal year (default: latest)"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table | json"),
+    format: TableOrJson = typer.Option(TableOrJson.table, "--format", help=format_help(TableOrJson)),
 ) -> None:
     from kejin.errors import NotFoundError, Problem
     from kejin.standards import batch
@@ -145,7 +147,7 @@ def explain(
 
     packs = resolve(pack)
     # the same fields as `eval` reads and checks, so a file works for both or fails for both
-    (facts,) = batch.open_facts(input, packs, chunk_rows=sys.maxsize)
+    (facts,) = batch.open_facts(input, packs, sheet, chunk_rows=sys.maxsize)
     code = uscc.strip().upper()
     firm = facts.filter(pl.col("uscc") == code)
     if firm.is_empty():
@@ -165,7 +167,7 @@ def explain(
     if year is not None and year not in years:
         raise batch.year_not_found(year, years, str(input), firm=code)
     reports = ex.explain_firm(firm, packs, year)
-    if format == OutputFormat.json:
+    if format == TableOrJson.json:
         write_json(reports, None)
         return
     for rec in reports:
