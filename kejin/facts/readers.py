@@ -370,20 +370,60 @@ def _non_empty_rows(ws, limit: int | None = None) -> list[tuple[int, tuple]]:
     return out
 
 
+# where to name a worksheet: the command line and the upload page / API
+WHERE_SHEET_ZH = "命令行 --sheet {arg}，网页或接口的“工作表/sheet”字段"
+WHERE_SHEET_EN = "--sheet {arg} on the command line, the worksheet field of the upload page or API"
+_PLAIN_ARG = re.compile(r"[^\s'\"\\$`!&|;<>()*?\[\]{}~#]+")
+
+
+def _sheet_arg(name: str) -> str:
+    """``name`` as typed after ``--sheet`` in a shell (quoted only where the shell needs it)."""
+    import shlex
+
+    return name if _PLAIN_ARG.fullmatch(name) else shlex.quote(name)
+
+
+def _sheet_list(names: list[str]) -> tuple[str, str]:
+    return "、".join(f"“{n}”" for n in names), ", ".join(f"'{n}'" for n in names)
+
+
 def _sheet_problem(path: Path, first: str, names: list[str], data_sheet: str | None) -> Problem:
-    listed_zh, listed_en = "、".join(f"“{n}”" for n in names), ", ".join(f"'{n}'" for n in names)
+    listed_zh, listed_en = _sheet_list(names)
     if data_sheet is not None:
+        where_zh = WHERE_SHEET_ZH.format(arg=_sheet_arg(data_sheet))
+        where_en = WHERE_SHEET_EN.format(arg=_sheet_arg(data_sheet))
         return Problem(
             "xlsx.sheet_hint",
-            f"第一个工作表“{first}”中找不到表头（如“统一社会信用代码”“年度”）；工作簿含工作表 {listed_zh}，数据似在“{data_sheet}”中：请用 --sheet {data_sheet} 指定，或把数据表移到第一位",
-            f"no header row (such as 'uscc', 'year') in the first worksheet '{first}'; the workbook has worksheets {listed_en} and the data seem to be in '{data_sheet}': pass --sheet {data_sheet}, or move that sheet first",
+            f"第一个工作表“{first}”中找不到表头（如“统一社会信用代码”“年度”）；工作簿含工作表{listed_zh}，数据似在“{data_sheet}”中：请指定工作表“{data_sheet}”（{where_zh}），或把该表移到第一位",
+            f"no header row (such as 'uscc', 'year') in the first worksheet '{first}'; the workbook has worksheets {listed_en} and the data seem to be in '{data_sheet}': name that worksheet ({where_en}), or move that sheet first",
             file=str(path),
         )
     return Problem(
         "xlsx.sheet_hint",
-        f"工作簿含工作表 {listed_zh}，读取的是“{first}”；数据在其他工作表时请用 --sheet 指定",
-        f"the workbook has worksheets {listed_en}; '{first}' was read — pass --sheet NAME when the data are on another sheet",
+        f"工作簿含工作表{listed_zh}，读取的是“{first}”；数据在其他工作表时请指定工作表（{WHERE_SHEET_ZH.format(arg='NAME')}）",
+        f"the workbook has worksheets {listed_en}; '{first}' was read — when the data are on another sheet, name it ({WHERE_SHEET_EN.format(arg='NAME')})",
         file=str(path),
+    )
+
+
+def _pick_sheet(path: Path, sheet: str, names: list[str]) -> str:
+    """The worksheet named ``sheet``: as written, else the one sheet whose name differs only in case or
+    in spaces around it (Excel itself does not tell names apart by case); else a problem naming the
+    sheet asked for and the sheets present."""
+    if sheet in names:
+        return sheet
+    near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+    if len(near) == 1:
+        return near[0]
+    listed_zh, listed_en = _sheet_list(names)
+    raise InputError(
+        Problem(
+            "xlsx.sheet",
+            f"工作表“{sheet}”不存在；工作簿含工作表{listed_zh}：请填写其中一个的名称",
+            f"worksheet '{sheet}' not found; the workbook has worksheets {listed_en}: name one of them",
+            file=str(path),
+            value=sheet,
+        )
     )
 
 
@@ -415,15 +455,8 @@ def read_xlsx(path: Path, sheet: str | None = None, facts: bool = True) -> Sourc
     hint: Problem | None = None
     try:
         names = list(book.sheetnames)
-        if sheet is not None and sheet not in names:
-            raise InputError(
-                Problem(
-                    "xlsx.sheet",
-                    f"工作表“{sheet}”不存在（现有：{'、'.join(names)}）",
-                    f"worksheet '{sheet}' not found (present: {', '.join(names)})",
-                    file=str(path),
-                )
-            )
+        if sheet is not None:
+            sheet = _pick_sheet(path, sheet, names)
         ws = book[sheet] if sheet else book.worksheets[0]
         raw_rows = _non_empty_rows(ws)
         rows = [(r, [_cell_text(v) for v in values]) for r, values in raw_rows]

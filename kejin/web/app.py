@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Form, Request, UploadFile
+from fastapi import BackgroundTasks, Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kejin.api import create_app as create_api
 from kejin.api.access import enterprise_access
@@ -31,9 +34,10 @@ from kejin.api.security import SESSION_COOKIE
 from kejin.store import chain, repo
 from kejin.store.db import Database
 from kejin.store.models import AuditLog, Enterprise, PointsBatch, PointsRow, User, WebSession
-from kejin.web.i18n import code_label, label, money_unit
+from kejin.web.i18n import ERRORS, code_label, label, money_unit
 
 HERE = Path(__file__).parent
+log = logging.getLogger("kejin.web")
 LANG_COOKIE = "kejin_lang"
 CST = timezone(timedelta(hours=8), "CST")  # dates the web forms take are days in Beijing time
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -110,9 +114,65 @@ def denied(request: Request, p: Principal | None, message: tuple[str, str], stat
     return render(request, "denied.html", p, status=status, message=message, heading=heading)
 
 
+# paths that answer API clients (problem+json) or serve files; every other path is a page of the web UI
+NOT_PAGES = ("/api/", "/docs", "/static/", "/vendor/")
+
+
+def is_page(path: str) -> bool:
+    return not (path == "/api" or path.startswith(NOT_PAGES))
+
+
+def problem_message(body: dict[str, Any]) -> tuple[str, str]:
+    """What a problem document (``kejin.api.problems``) says, in Chinese and English, for a page: each
+    request error named, a CSRF failure as a page to reload."""
+    if body.get("code") == "auth.csrf":
+        return ERRORS["csrf"]
+    if body.get("code") == "http.404":
+        return ERRORS["no_page"]
+    errors = body.get("errors") or []
+    if errors:
+        return "；".join(e["message_zh"] for e in errors), "; ".join(e["message_en"] for e in errors)
+    return str(body.get("detail_zh") or ""), str(body.get("detail") or "")
+
+
 def create_app(db: Database | None = None) -> FastAPI:
     app = create_api(db)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def page_principal(request: Request) -> Principal | None:
+        """The user of an error page (for its header), None when that cannot be told."""
+        try:
+            with app.state.db.sessions() as s:
+                return principal_from_request(request, s)
+        except Exception:  # noqa: BLE001 — an error page must not fail on the session lookup
+            return None
+
+    def on_pages(kind: type[Exception]) -> None:
+        """A page of the web UI answers an error the API answers as problem+json (a form field missing or
+        mistyped, a stale CSRF token, an unknown page, a server error) with the error page, in both
+        languages and with the same status; the API's own paths keep their JSON answer unchanged."""
+        as_json = app.exception_handlers[kind]
+
+        async def handle(request: Request, exc: Exception):
+            resp = await as_json(request, exc)
+            if not is_page(request.url.path):
+                return resp
+            try:
+                body = json.loads(resp.body)
+                page = render(request, "denied.html", page_principal(request), status=resp.status_code,
+                              message=problem_message(body), title=(body.get("title_zh"), body.get("title")))
+            except Exception:  # noqa: BLE001 — the JSON answer is better than none
+                log.exception("error page for %s failed", request.url.path)
+                return resp
+            for name, value in resp.headers.items():  # e.g. Allow on a 405
+                if name.lower() not in ("content-type", "content-length"):
+                    page.headers.setdefault(name, value)
+            return page
+
+        app.add_exception_handler(kind, handle)
+
+    for kind in (Problem, RequestValidationError, StarletteHTTPException, Exception):
+        on_pages(kind)
 
     # pages take the API's input rules: no NUL character in a path or query (PostgreSQL text cannot hold one)
     PAGE: dict[str, Any] = {"include_in_schema": False, "dependencies": [Depends(reject_nul)]}
@@ -138,14 +198,17 @@ def create_app(db: Database | None = None) -> FastAPI:
 
     @app.get("/login", **PAGE)
     def login_page(request: Request):
-        return render(request, "login.html", None, error=None)
+        return render(request, "login.html", None, error=None, username="")
 
     @app.post("/login", **PAGE)
-    def login_submit(request: Request, username: str = Form(...), password: str = Form(...)):
+    def login_submit(request: Request, username: str = Form(""), password: str = Form("")):
+        if not username.strip() or not password:  # a browser checks this too (required), a script may not
+            return render(request, "login.html", None, status=422, error=ERRORS["login_missing"], username=username)
         with app.state.db.sessions() as s:
             user = None if has_nul(username) or has_nul(password) else auth_routes.authenticate(s, username, password)
             if user is None:
-                return render(request, "login.html", None, status=401, error=label("login_failed", lang_of(request)))
+                return render(request, "login.html", None, status=401, error=ERRORS["login_failed"],
+                              username="" if has_nul(username) else username)
             resp = RedirectResponse("/", status_code=303)
             auth_routes.open_session(s, user, resp, secure=request.url.scheme == "https")
             s.commit()
@@ -234,30 +297,43 @@ def create_app(db: Database | None = None) -> FastAPI:
             return render(request, "profile.html", p, e=e, record=record, standards=standards, latest_year=latest_year,
                           chart_json=json.dumps(chart, ensure_ascii=False, default=str), reads=reads)
 
+    def import_form(request: Request, s, p: Principal, status: int = 200, error: tuple[str, str] | None = None,
+                    sheet: str = "") -> HTMLResponse:
+        """The upload form and the latest jobs; ``error`` (zh, en) next to the form, the worksheet kept."""
+        jobs = import_routes.list_imports(request, s, Page(1, 20), p)
+        return render(request, "import.html", p, status=status, jobs=jobs, job=None, error=error, sheet=sheet)
+
     @app.get("/import", **PAGE)
     def import_page(request: Request):
         s, p = who(request)
         with s:
             if not p.can("imports:write"):
                 return denied(request, p, ONLY_BUREAU_IMPORTS)
-            jobs = import_routes.list_imports(request, s, Page(1, 20), p)
-            return render(request, "import.html", p, jobs=jobs, job=None)
+            return import_form(request, s, p)
 
     @app.post("/import", **PAGE)
     async def import_submit(request: Request):
         s, p = who(request)
         with s:
             form = await request.form()
-            check_csrf(p, request, str(form.get("csrf_token", "")))
+            sheet = form.get("sheet")
+            sheet = sheet if isinstance(sheet, str) else ""
+            try:
+                check_csrf(p, request, str(form.get("csrf_token", "")))
+            except Problem:
+                return import_form(request, s, p, 403, ERRORS["csrf"], sheet) if p.can("imports:write") else \
+                    denied(request, p, ERRORS["csrf"])
             if not p.can("imports:write"):
                 return denied(request, p, ONLY_BUREAU_IMPORTS)
             file = form.get("file")
-            if not isinstance(file, UploadFile) and not hasattr(file, "read"):
-                return RedirectResponse("/import", status_code=303)
-        from fastapi import BackgroundTasks
-
+            if not hasattr(file, "read") or not getattr(file, "filename", None):  # no file chosen
+                return import_form(request, s, p, 422, ERRORS["no_file"], sheet)
         tasks = BackgroundTasks()
-        job = await import_routes.upload(request, tasks, file, p)
+        try:
+            job = await import_routes.upload(request, tasks, file, p, sheet=sheet)
+        except Problem as exc:  # the file's type or size, the worksheet's name: said next to the form
+            with app.state.db.sessions() as s:
+                return import_form(request, s, p, exc.status, (exc.zh, exc.en), sheet)
         resp = RedirectResponse(f"/import/{job.id}", status_code=303)
         resp.background = tasks
         return resp
@@ -284,42 +360,73 @@ def create_app(db: Database | None = None) -> FastAPI:
             return render(request, "recommendations.html", p, data=data, tier=tier or "", stage=stage or "",
                           region_code=region_code or "", qs=qs)
 
+    def consents_page(request: Request, s, p: Principal, status: int = 200, error: tuple[str, str] | None = None,
+                      entered: dict[str, str] | None = None) -> HTMLResponse:
+        """The consents and the grant form; ``error`` (zh, en) next to the form, which keeps what was entered."""
+        data = consent_routes.list_consents(s, Page(1, 200), p, in_force=None)
+        inst = consent_routes.institutions(s, p) if p.can("consents:write") else []
+        return render(request, "consents.html", p, status=status, data=data, institutions=inst,
+                      cst_offset=CST.utcoffset(None), error=error, entered=entered or {})
+
     @app.get("/consents", **PAGE)
     def consents(request: Request):
         s, p = who(request)
         with s:
-            data = consent_routes.list_consents(s, Page(1, 200), p, in_force=None)
-            inst = consent_routes.institutions(s, p) if p.can("consents:write") else []
-            return render(request, "consents.html", p, data=data, institutions=inst, cst_offset=CST.utcoffset(None))
+            return consents_page(request, s, p)
 
     @app.post("/consents", **PAGE)
-    def consent_grant(request: Request, institution_org_id: int = Form(...), purpose: str = Form(""),
+    def consent_grant(request: Request, institution_org_id: str = Form(""), purpose: str = Form(""),
                       expires_on: str = Form(""), csrf_token: str = Form("")):
         s, p = who(request)
         with s:
-            check_csrf(p, request, csrf_token)
+            entered = {"institution_org_id": institution_org_id, "purpose": purpose, "expires_on": expires_on}
+
+            def again(status: int, error: tuple[str, str]) -> HTMLResponse:
+                s.rollback()
+                return consents_page(request, s, p, status, error, entered)
+
+            try:
+                check_csrf(p, request, csrf_token)
+            except Problem:
+                return again(403, ERRORS["csrf"])
             if not p.can("consents:write"):
                 return denied(request, p, ("只有企业可以授权", "only a firm grants consent"))
+            if not institution_org_id.strip():
+                return again(422, ERRORS["no_institution"])
             try:  # valid through the chosen day, Beijing time
-                ends = None if not expires_on else datetime.combine(date.fromisoformat(expires_on) + timedelta(days=1), time(), CST)
+                day = date.fromisoformat(expires_on) if expires_on else None
+                if day is not None and day < datetime.now(CST).date():
+                    return again(422, ERRORS["bad_end_date"])
+                ends = None if day is None else datetime.combine(day + timedelta(days=1), time(), CST)
             except (ValueError, OverflowError):
-                return denied(request, p, ("授权截止日期无效：须为今天或以后的日期", "invalid end date: it must be today or later"), 422)
+                return again(422, ERRORS["bad_end_date"])
             try:
-                body = consent_routes.ConsentIn(institution_org_id=institution_org_id, purpose=purpose or None, expires_at=ends)
+                body = consent_routes.ConsentIn(institution_org_id=institution_org_id.strip(), purpose=purpose or None,
+                                                expires_at=ends)
             except ValidationError as exc:
                 errors = validation_problems(exc.errors())
-                return denied(request, p, ("；".join(e["message_zh"] for e in errors), "; ".join(e["message_en"] for e in errors)), 422)
-            consent_routes.grant(body, s, p)
+                return again(422, ("；".join(e["message_zh"] for e in errors), "; ".join(e["message_en"] for e in errors)))
+            try:
+                consent_routes.grant(body, s, p)
+            except Problem as exc:  # an institution that cannot be granted consent (gone since the page was drawn)
+                return again(exc.status, (exc.zh, exc.en))
         return RedirectResponse("/consents", status_code=303)
 
     @app.post("/consents/{consent_id}/revoke", **PAGE)
     def consent_revoke(request: Request, consent_id: DbIdPath, csrf_token: str = Form("")):
         s, p = who(request)
         with s:
-            check_csrf(p, request, csrf_token)
+            try:
+                check_csrf(p, request, csrf_token)
+            except Problem:
+                return consents_page(request, s, p, 403, ERRORS["csrf"])
             if not p.can("consents:write"):
                 return denied(request, p, ("只有企业可以撤销授权", "only a firm revokes consent"))
-            consent_routes.revoke(consent_id, s, p)
+            try:
+                consent_routes.revoke(consent_id, s, p)
+            except Problem as exc:  # not this firm's consent, or no longer there
+                s.rollback()
+                return consents_page(request, s, p, exc.status, (exc.zh, exc.en))
         return RedirectResponse("/consents", status_code=303)
 
     @app.get("/funds", **PAGE)

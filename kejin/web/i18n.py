@@ -72,6 +72,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "scheme_default": ("按基金策略默认", "the default for the fund's strategy"), "scheme_fund": ("基金指定", "named by the fund"),
     "scheme_option": ("指定", "chosen"), "confidence": ("可信度", "confidence"), "none_set": ("未设定", "none set"),
     "amounts_in": ("金额单位", "Amounts in"), "chart_missing": ("图表库未安装（vizly），仅显示表格", "Chart library (vizly) not installed: tables only"),
+    "sheet": ("工作表", "Worksheet"),
+    "sheet_placeholder": ("默认第一个", "the first if empty"),
+    "sheet_hint": ("工作表（可不填）：Excel 工作簿的数据不在第一个工作表时，填写数据所在工作表的名称；CSV 和 Parquet 文件不用填。",
+                   "Worksheet (optional): when the data of an Excel workbook are not on its first sheet, name the sheet they are on; "
+                   "not needed for CSV and Parquet files."),
+    "error_title": ("出错了", "Something went wrong"),
+}
+
+# Errors of the web forms, in both languages (shown together, the page's language first).
+ERRORS: dict[str, tuple[str, str]] = {
+    "login_missing": ("请填写用户名和密码", "enter your username and password"),
+    "login_failed": LABELS["login_failed"],
+    "no_file": ("请选择要上传的文件（CSV、XLSX 或 Parquet）", "choose a file to upload (CSV, XLSX or Parquet)"),
+    "csrf": ("页面已过期或不是从本站打开的：请刷新页面后重新提交", "the page has expired or was not opened from this site: reload it and submit again"),
+    "no_institution": ("请选择要授权的机构", "choose the institution to grant consent to"),
+    "no_page": ("没有这个页面：请从导航栏进入", "there is no such page: use the links at the top"),
+    "bad_end_date": ("授权截止日期无效：须为今天或以后的日期（年-月-日）", "invalid end date: it must be today or later (year-month-day)"),
 }
 
 

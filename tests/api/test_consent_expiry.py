@@ -89,7 +89,9 @@ def test_web_form_grants_until_the_end_of_a_day(seeded):
     assert f"{day + timedelta(days=1)} 00:00" in page
     bad = firm.post("/consents", data={"institution_org_id": _bank2_id(firm), "expires_on": "2020-01-01",
                                        "csrf_token": firm.headers["X-CSRF-Token"]}, follow_redirects=False)
-    assert bad.status_code == 422 and "输入无效" in bad.text and "授权截止时间必须晚于现在" in bad.text
+    # the consents page again, the error next to the grant form in both languages
+    assert bad.status_code == 422 and 'id="consent-error"' in bad.text
+    assert "授权截止日期无效：须为今天或以后的日期" in bad.text and "invalid end date: it must be today or later" in bad.text
     bad = firm.post("/consents", data={"institution_org_id": _bank2_id(firm), "expires_on": "31/12/2030",
                                        "csrf_token": firm.headers["X-CSRF-Token"]}, follow_redirects=False)
     assert bad.status_code == 422 and "授权截止日期无效" in bad.text

@@ -85,6 +85,78 @@ def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp
     page.context.close()
 
 
+def _two_sheet_workbook(path: Path, data_sheet: str) -> Path:
+    """A notes sheet first, synthetic facts under Chinese headers on ``data_sheet``."""
+    import polars as pl
+    from openpyxl import Workbook
+
+    from kejin.facts import schema
+    from kejin.facts.synth import synth_facts
+
+    frame = synth_facts(5, seed=17)
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    rows = list(csv.reader(io.StringIO(frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv())))
+    book = Workbook()
+    book.active.title = "填写说明"
+    book.active["A1"] = "本表为说明页 / notes"
+    ws = book.create_sheet(data_sheet)
+    for r in [[schema.field(h).zh for h in rows[0]]] + rows[1:]:
+        ws.append(r)
+    book.save(path)
+    return path
+
+
+def test_import_a_workbook_choosing_its_worksheet(browser, server, shot, tmp_path):
+    book = _two_sheet_workbook(tmp_path / "firms.xlsx", "企业数据")
+    page = login(browser, server, "bureau")
+    page.goto(f"{server}/import")
+    page.set_input_files("#import-form input[type=file]", str(book))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#error-table", timeout=30000)
+    hint = page.inner_text("#error-table tbody")
+    assert "“工作表/sheet”字段" in hint and "worksheet field of the upload page or API" in hint and "企业数据" in hint
+    shot(page, "import-sheet-hint")
+    page.goto(f"{server}/import")
+    assert "工作表" in page.inner_text("#import-form")
+    page.set_input_files("#import-form input[type=file]", str(book))
+    page.fill("#import-sheet", "企业数据")
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#job-status.ok", timeout=30000)
+    assert page.inner_text("#job-rows") == "5"
+    page.context.close()
+
+
+def test_import_form_error_is_shown_next_to_the_form(browser, server, shot, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    page = login(browser, server, "bureau")
+    page.goto(f"{server}/import")
+    page.set_input_files("#import-form input[type=file]", str(pdf))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#import-form #import-error")
+    error = page.inner_text("#import-error")
+    assert "只接受 CSV、XLSX 或 Parquet 文件" in error and "only CSV, XLSX or Parquet files are accepted" in error
+    assert "problem+json" not in page.content() and page.is_visible("#import-form input[type=file]")
+    shot(page, "import-form-error")
+    page.context.close()
+
+
+def test_consent_form_error_is_shown_next_to_the_form(browser, server, shot):
+    firm = login(browser, server, "firm3")
+    firm.goto(f"{server}/consents")
+    firm.select_option("#grant-institution", index=0)
+    firm.fill("#grant-form input[name=purpose]", "贷款审查")
+    firm.fill("#grant-expires", "2001-01-01")
+    firm.click("#grant-form button[type=submit]")
+    firm.wait_for_selector("#grant-form #consent-error")
+    error = firm.inner_text("#consent-error")
+    assert "授权截止日期无效：须为今天或以后的日期" in error and "invalid end date: it must be today or later" in error
+    assert firm.input_value("#grant-form input[name=purpose]") == "贷款审查"  # what was typed is kept
+    assert firm.locator("#consent-table tbody tr[data-institution]").count() == 0
+    shot(firm, "consent-form-error")
+    firm.context.close()
+
+
 def test_profile_page(browser, server, shot, sample_csv):  # a firm of the shared sample
     page = login(browser, server, "bureau")
     page.goto(f"{server}/enterprises/{FIRM1}")

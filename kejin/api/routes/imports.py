@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from kejin.api.deps import PageDep, Principal, SessionDep, not_found, paged, require
@@ -24,6 +24,32 @@ from kejin.store.models import ImportJob, utcnow
 router = APIRouter(prefix="/imports", tags=["imports"])
 log = logging.getLogger("kejin.api.imports")
 SUFFIXES = {".csv", ".xlsx", ".parquet", ".txt"}
+EXCEL = {".xlsx"}  # the uploads that have worksheets
+SHEET_MAX = 31  # Excel's limit on a worksheet name
+SHEET_FORBIDDEN = set("\\/?*[]:")  # characters Excel does not allow in a worksheet name
+
+
+def clean_sheet(sheet: str | None) -> str | None:
+    """The worksheet asked for (the ``sheet`` field of an upload), trimmed; None when blank. A name that
+    no workbook can hold (a control character, more than 31 characters, one of ``\\ / ? * [ ] :``) is a
+    422 ``import.sheet``."""
+    name = (sheet or "").strip()
+    if not name:
+        return None
+    if not all(ch.isprintable() for ch in name):
+        raise Problem(422, "import.sheet", "工作表名含有不可打印的字符", "the worksheet name holds a character that cannot be printed",
+                      field="sheet")
+    if len(name) > SHEET_MAX:
+        raise Problem(422, "import.sheet", f"工作表名最多 {SHEET_MAX} 个字符（Excel 的上限），现有 {len(name)} 个",
+                      f"a worksheet name has at most {SHEET_MAX} characters (Excel's limit), this one has {len(name)}",
+                      field="sheet")
+    bad = sorted({ch for ch in name if ch in SHEET_FORBIDDEN})
+    if bad:
+        shown = " ".join(bad)
+        raise Problem(422, "import.sheet", f"工作表名不能含有 {shown}（Excel 不允许 \\ / ? * [ ] : 出现在工作表名中）",
+                      f"a worksheet name cannot hold {shown} (Excel allows none of \\ / ? * [ ] : in a worksheet name)",
+                      field="sheet")
+    return name
 
 
 class ImportOut(BaseModel):
@@ -55,15 +81,16 @@ def _out(job: ImportJob, live: dict[int, int]) -> ImportOut:
                      finished_at=job.finished_at)
 
 
-def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str) -> None:
-    """The background job: validate the whole file, then write it in one transaction."""
+def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str, sheet: str | None = None) -> None:
+    """The background job: validate the whole file (of a workbook, the worksheet ``sheet``, else the
+    first), then write it in one transaction."""
     from kejin.facts.validate import named_source, validate_raw
 
     try:
         with db.session() as s:
             s.get(ImportJob, job_id).status = "running"
         try:
-            checked = validate_raw(named_source(path))  # what load_facts does, keeping the user's row numbers
+            checked = validate_raw(named_source(path, sheet))  # what load_facts does, keeping the user's row numbers
             frame = checked.frame
             with db.session() as s:
                 s.get(ImportJob, job_id).rows_total = frame.height
@@ -89,14 +116,21 @@ def run_import(db, live: dict[int, int], job_id: int, path: str, filename: str) 
 
 @router.post("", response_model=ImportOut, status_code=202)
 async def upload(request: Request, background: BackgroundTasks, file: UploadFile = File(...),
-                 p: Principal = Depends(require("imports:write"))) -> ImportOut:
-    """Upload a facts file (CSV/XLSX/Parquet, Chinese or English headers); returns the job to poll."""
+                 p: Principal = Depends(require("imports:write")),
+                 sheet: str | None = Form(None, description="Excel 工作表名 / worksheet of an .xlsx file to read "
+                                          "(default: the first); at most 31 characters; ignored for other files")) -> ImportOut:
+    """Upload a facts file (CSV/XLSX/Parquet, Chinese or English headers); returns the job to poll.
+    ``sheet`` names the worksheet of a workbook (as `kejin validate --sheet` does; a CSV or Parquet file
+    has none and the field is ignored)."""
+    sheet = clean_sheet(sheet)
     limit = request.app.state.settings.max_upload_bytes
     # printable characters only: the name is stored and shown (and PostgreSQL text cannot hold NUL)
     name = "".join(ch for ch in os.path.basename(file.filename or "") if ch.isprintable())[:200] or "upload.csv"
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise Problem(415, "import.type", "只接受 CSV、XLSX 或 Parquet 文件", "only CSV, XLSX or Parquet files are accepted")
+    if suffix not in EXCEL:
+        sheet = None  # a CSV or Parquet file has no worksheets (as on the command line)
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(suffix=suffix, prefix="kejin-import-")
     size = 0
@@ -115,9 +149,12 @@ async def upload(request: Request, background: BackgroundTasks, file: UploadFile
         job = ImportJob(filename=name, sha256=digest.hexdigest(), status="queued", created_by=p.user.id)
         s.add(job)
         s.flush()
-        repo.audit(s, user=p.user, action="facts.import", target=f"import:{job.id}", detail={"file": name, "bytes": size})
+        detail: dict[str, Any] = {"file": name, "bytes": size}
+        if sheet is not None:
+            detail["sheet"] = sheet
+        repo.audit(s, user=p.user, action="facts.import", target=f"import:{job.id}", detail=detail)
         out_job = _out(job, {})
-    background.add_task(run_import, db, request.app.state.import_progress, out_job.id, tmp, name)
+    background.add_task(run_import, db, request.app.state.import_progress, out_job.id, tmp, name, sheet)
     return out_job
 
 
