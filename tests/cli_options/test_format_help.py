@@ -10,26 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 
-def _app():
-    import kejin.cli as cli
-
-    cli._mount()
-    return cli.app
-
-
-def _commands():
-    import typer.main
-
-    def walk(command, path):
-        if hasattr(command, "commands"):  # a group
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
-        else:
-            yield " ".join(path), command
-
-    return list(walk(typer.main.get_command(_app()), []))
-
-
 def _choices(param) -> list[str]:
     """The values an option accepts: click's Choice, or the Enum Typer ≥ 0.2x keeps aside."""
     kind = getattr(param, "type", None)
@@ -38,9 +18,9 @@ def _choices(param) -> list[str]:
     return [str(c.value) for c in param.type_descriptor.annotation]
 
 
-def test_every_format_help_lists_exactly_the_accepted_values():
+def test_every_format_help_lists_exactly_the_accepted_values(every_command):
     seen = 0
-    for name, command in _commands():
+    for name, command in every_command:
         for param in command.params:
             if "--format" not in getattr(param, "opts", []):
                 continue
@@ -60,19 +40,19 @@ def test_every_format_help_lists_exactly_the_accepted_values():
         (["credit", "score", "--model", "m.json", "--data", "d.csv"], ["csv", "json"]),
     ],
 )
-def test_a_value_not_listed_is_refused(args, accepted):
+def test_a_value_not_listed_is_refused(mounted_app, args, accepted):
     refused = next(v for v in ("csv", "table", "xlsx") if v not in accepted)
-    result = CliRunner().invoke(_app(), [*args, "--format", refused])
+    result = CliRunner().invoke(mounted_app, [*args, "--format", refused])
     assert result.exit_code == 2, result.output
     assert "--format" in result.output and refused in result.output
 
 
-def test_points_show_json_is_one_object():
+def test_points_show_json_is_one_object(mounted_app):
     """One method is one JSON object (not an array of one): the method as resolved."""
     from kejin.points.methods import resolve
 
     for ref in ("national-core", "local-frontier-pilot"):
-        result = CliRunner().invoke(_app(), ["points", "show", ref, "--format", "json"])
+        result = CliRunner().invoke(mounted_app, ["points", "show", ref, "--format", "json"])
         assert result.exit_code == 0, result.output
         shown = json.loads(result.stdout)
         assert isinstance(shown, dict)

@@ -144,24 +144,10 @@ def test_a_csv_file_ignores_sheet_as_validate_does(name, sample_csv, tmp_path):
     assert _invoke(["validate", sample_csv, "--sheet", "whatever"]).exit_code == 0
 
 
-def test_every_command_reading_facts_has_the_same_sheet_option():
+def test_every_command_reading_facts_has_the_same_sheet_option(every_command):
     """One option definition (kejin.cli._common.SHEET_OPTION) on every command with --input facts."""
-    import typer.main
-
-    import kejin.cli as cli
-
-    cli._mount()
-    root = typer.main.get_command(cli.app)
-
-    def walk(command, path):
-        if hasattr(command, "commands"):  # a group
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
-        else:
-            yield " ".join(path), command
-
     helps = {}
-    for name, command in walk(root, []):
+    for name, command in every_command:
         sheet = next((p for p in command.params if "--sheet" in getattr(p, "opts", [])), None)
         if name in COMMANDS or name == "points verify":
             assert sheet is not None, name
