@@ -233,9 +233,10 @@ def write_text_output(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
 
 
-def write_json(records: Iterable[dict[str, Any]], output: Path | None) -> None:
-    """Records as a JSON array, to ``output`` or stdout (``write_text_output``)."""
-    write_text_output(json.dumps(list(records), ensure_ascii=False, indent=2, default=str) + "\n", output)
+def write_json(value: Any, output: Path | None) -> None:
+    """A JSON document — records as an array, or one object — to ``output`` or stdout
+    (``write_text_output``): Chinese as it is, indented, dates and decimals as text."""
+    write_text_output(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n", output)
 
 
 SHORT_CELL = 14  # display cells (a CJK character is two)

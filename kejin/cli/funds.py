@@ -3,7 +3,6 @@ indicators, pacing and Monte Carlo. A thin shell: every figure comes from kejin.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 from enum import Enum
@@ -74,8 +73,7 @@ def _emit(frame: pl.DataFrame, fmt: OutputFormat, output: Optional[Path], title:
 
     if fmt == OutputFormat.json:
         if extra:
-            text = json.dumps({**extra, "rows": _records(frame)}, ensure_ascii=False, indent=2, default=str)
-            write_text_output(text + "\n", output)
+            write_json({**extra, "rows": _records(frame)}, output)
         else:
             write_json(_records(frame), output)
     elif fmt == OutputFormat.csv:
@@ -298,9 +296,7 @@ def tolerance(
     loaded = packs.load_tolerance_pack(pack)
     funds, losses = tol.assess(book, loaded.pack, day, scheme)
     if fmt == OutputFormat.json:
-        text = json.dumps({"pack": loaded.provenance(), "funds": _records(funds), "losses": _records(losses)},
-                          ensure_ascii=False, indent=2, default=str)
-        write_text_output(text + "\n", output)
+        write_json({"pack": loaded.provenance(), "funds": _records(funds), "losses": _records(losses)}, output)
         return
     if fmt == OutputFormat.csv:
         _emit(losses, fmt, output, "", [])
@@ -439,8 +435,7 @@ def simulate(
         doc = {"scenario": strategy, "funds": funds, "deals": deals, "years": years or assumptions.scenario.life,
                "seed": seed, "backend": backend.value, "pack": sim.provenance(), "summary": summary,
                "by_year": _records(by_year), "loss_exceedance": _records(losses), "false_alarms": _records(alarms)}
-        text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
-        write_text_output(text + "\n", output)
+        write_json(doc, output)
         return
     if fmt == OutputFormat.csv:
         _emit(by_year, fmt, output, "", [])

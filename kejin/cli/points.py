@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from kejin.cli._common import SHEET_OPTION, OutputFormat, TableOrJson, console, err_console, format_help, print_table, progress, write_frame_json, write_text_output
+from kejin.cli._common import SHEET_OPTION, OutputFormat, TableOrJson, console, err_console, format_help, print_table, progress, write_frame_json, write_json
 from kejin.points.labels import COLUMN_LABELS
 
 METHOD_HELP = "积分方法 id[@版本] 或方法文件 / points method id[@version] or a pack file"
@@ -104,7 +103,7 @@ def register(app: typer.Typer) -> None:
 
         m = resolve(method)
         if fmt == TableOrJson.json:  # one method: one JSON object
-            write_text_output(json.dumps(m.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2, default=str) + "\n", None)
+            write_json(m.model_dump(mode="json", by_alias=True), None)
             return
         console.print(f"[bold]{m.ref}[/] {m.meta.name.zh} / {m.meta.name.en}\nSHA-256 {m.sha256}\n来源 source: {m.meta.source.document} ({m.meta.source.confidence})")
         print_table("阶段 / stages (first match)", ["stage", "名称", "name", "条件 when"], [(s.id, s.name.zh, s.name.en, s.when) for s in m.stages])
@@ -207,8 +206,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("需要 --input 或 --results / needs --input or --results")
         a = allocate(res, budget, rule, cap=cap, floor=floor, year=year, min_tier=min_tier)  # type: ignore[arg-type]
         if fmt == OutputFormat.json:
-            text = json.dumps(a.as_dict(), ensure_ascii=False, indent=2, default=str)
-            write_text_output(text + "\n", output)
+            write_json(a.as_dict(), output)
             return
         if fmt == OutputFormat.csv:
             _emit(a.table, "csv", output, "", [], bom=True)
@@ -246,8 +244,7 @@ def register(app: typer.Typer) -> None:
         facts = load_facts(input, sheet)
         rec = record(facts, uscc, patents=load_patents(patents) if patents else None, method=method)
         if fmt == RecordFormat.json:
-            text = json.dumps(rec, ensure_ascii=False, indent=2, default=str)
-            write_text_output(text + "\n", output)
+            write_json(rec, output)
             return
         if fmt == RecordFormat.html:
             from kejin.points.report_html import render

@@ -82,15 +82,6 @@ def byte_order(strings: pl.Series) -> np.ndarray:
     return radix_order(byte_digits(fixed_width_bytes(strings, width)))
 
 
-def key_order(frame: pl.DataFrame) -> np.ndarray:
-    """The row order that sorts the table by (uscc, year), as Polars sorts it, ties keeping their
-    order: for codes of one width and whole-number years without blanks (every validated fact
-    table), a radix sort of the codes' bytes and the years' bits in 16-bit digits (a million rows
-    in 0.15–0.23 s, where Polars' comparison sort takes 0.21–0.43 s); otherwise Polars' own
-    stable sort."""
-    return sorted_keys(frame).order
-
-
 @dataclass(frozen=True)
 class SortedKeys:
     """A table's keys in (uscc, year) order without moving the table: ``order`` (row i of the
@@ -114,17 +105,19 @@ class SortedKeys:
 
 
 def sorted_keys(frame: pl.DataFrame) -> SortedKeys:
-    """The keys of ``frame`` in (uscc, year) order (``key_order``'s sort). For codes of one width
-    the firms are told apart by comparing each sorted code's bytes with the one before it (a
-    blank code, possible only in unvalidated tables, sorts first and is a firm of its own)."""
+    """The keys of ``frame`` in (uscc, year) order, as Polars sorts them, ties keeping their order.
+    For codes of one width and whole-number years without blanks (every validated fact table), a
+    radix sort of the codes' bytes and the years' bits in 16-bit digits (a million rows in
+    0.15–0.23 s, where Polars' comparison sort takes 0.21–0.43 s), the firms told apart by
+    comparing each sorted code's bytes with the one before it; otherwise Polars' own stable sort
+    (a blank code, possible only in unvalidated tables, sorts first and is a firm of its own)."""
     uscc, year = frame.get_column("uscc"), frame.get_column("year")
     width = _fixed_width(uscc)
     exact_in_int64 = year.dtype.is_integer() and year.dtype != pl.UInt64
     if width is None or year.null_count() or not exact_in_int64:
         order = frame.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
         codes = uscc.gather(order)
-        firm = (codes != codes.shift(1)).fill_null(True) if uscc.null_count() == 0 else (codes.ne_missing(codes.shift(1)) | codes.is_null())
-        firm = firm.cast(pl.Int64).cum_sum().to_numpy() - 1
+        firm = (codes.ne_missing(codes.shift(1)) | codes.is_null()).cast(pl.Int64).cum_sum().to_numpy() - 1
         return SortedKeys(order, firm, year.gather(order))
     chars = fixed_width_bytes(uscc, width)
     order = radix_order([*byte_digits(chars), *int_digits(year.cast(pl.Int64).to_numpy())])

@@ -26,8 +26,8 @@ def with_lags(frame: pl.DataFrame, needed: Iterable[Use], firm_grouped: bool | N
 
     ``firm_grouped=True`` tells that each firm's rows are together with strictly increasing years
     (a caller that has checked (uscc, year) ascending knows it), saving the layout check;
-    ``order``, that the rows are not, and which order sorts them by (uscc, year) with no key
-    repeated (``kejin.facts.layout.key_order``), saving the sort."""
+    ``keys``, that they are not, and how they sort by (uscc, year) with no key repeated
+    (``kejin.facts.layout.sorted_keys``), saving the sort and the gather of the codes."""
     by_lag: dict[int, set[str]] = defaultdict(set)
     for use in needed:
         if use.lag > 0:

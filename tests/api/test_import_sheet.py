@@ -5,39 +5,21 @@ sheets the workbook has; a name no workbook can hold is refused at once; a CSV f
 import csv
 import io
 
-import polars as pl
 import sqlalchemy as sa
-from openpyxl import Workbook
 
 from api_helpers import login
-from kejin.facts import schema
-from kejin.facts.synth import synth_facts
+from kejin.facts import testing
 from kejin.store.models import AuditLog, ImportJob
 
 DATA_SHEET = "企业数据"
 
 
-def facts_rows(n: int = 12, seed: int = 5) -> list[list[str]]:
-    """A synthetic facts table as text rows under the Chinese headers of the data norms."""
-    frame = synth_facts(n, seed=seed)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    text = frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv()
-    rows = list(csv.reader(io.StringIO(text)))
-    return [[schema.field(h).zh for h in rows[0]]] + rows[1:]
+def facts_rows(n: int = 12) -> list[list[str]]:
+    return testing.facts_rows(n, seed=5)
 
 
 def two_sheet_workbook(rows: list[list[str]], data_sheet: str = DATA_SHEET) -> bytes:
-    """A notes sheet first, the facts on ``data_sheet``."""
-    book = Workbook()
-    notes = book.active
-    notes.title = "填写说明"
-    notes["A1"] = "本表为说明页 / notes"
-    ws = book.create_sheet(data_sheet)
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return testing.two_sheet_workbook(rows, data_sheet)
 
 
 def upload(client, name: str, body: bytes, **form):

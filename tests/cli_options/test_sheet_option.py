@@ -26,18 +26,12 @@ KEJIN = [shutil.which("kejin")] if shutil.which("kejin") else [sys.executable, "
 @pytest.fixture(scope="module")
 def book(sample_csv, tmp_path_factory) -> Path:
     """The shared sample facts on the second sheet of a workbook; the first sheet holds notes."""
-    from openpyxl import Workbook
+    from kejin.facts import testing
 
     path = tmp_path_factory.mktemp("sheet") / "facts.xlsx"
-    workbook = Workbook()
-    notes = workbook.active
-    notes.title = "说明"
-    notes.append(["本工作簿第二个工作表为企业数据 / the facts are on the second sheet"])
-    data = workbook.create_sheet(SHEET)
-    with sample_csv.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            data.append(row)  # every cell as text, as the CSV gives it (the codes stay intact)
-    workbook.save(path)
+    with sample_csv.open(encoding="utf-8", newline="") as handle:  # every cell as text, as the CSV gives it (the codes stay intact)
+        rows = list(csv.reader(handle))
+    path.write_bytes(testing.two_sheet_workbook(rows, SHEET, [["本工作簿第二个工作表为企业数据 / the facts are on the second sheet"]], notes_title="说明"))
     return path
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kejin.facts.layout import byte_order, firm_order, firm_runs, key_order, keys_strictly_ascending
+from kejin.facts.layout import byte_order, firm_order, firm_runs, keys_strictly_ascending, sorted_keys
 
 
 def table(rows: list[tuple[str | None, int | None]]) -> pl.DataFrame:
@@ -79,12 +79,12 @@ def test_key_order_is_polars_stable_sort_by_uscc_and_year(rows, same_width, know
         rows = [(None if u is None else (u.replace("中", "Z") + "0" * 20)[:same_width], y) for u, y in rows]
     t = table(rows)
     expected = t.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
-    assert np.array_equal(key_order(t), expected)
+    assert np.array_equal(sorted_keys(t).order, expected)
 
 
 def test_key_order_repeated_keys_keep_their_order_in_the_radix_path():
     t = table([("B" * 18, 2023), ("A" * 18, 2024), ("B" * 18, 2023), ("A" * 18, -5), ("B" * 18, 2022)])
-    assert key_order(t).tolist() == [3, 1, 4, 0, 2]
+    assert sorted_keys(t).order.tolist() == [3, 1, 4, 0, 2]
 
 
 def test_key_order_of_years_of_any_integer_type():
@@ -92,7 +92,7 @@ def test_key_order_of_years_of_any_integer_type():
     for dtype, years in ((pl.UInt64, [2**64 - 1, 3, 2]), (pl.Int8, [-1, 5, -128]), (pl.UInt32, [7, 7, 1])):
         t = pl.DataFrame({"uscc": codes, "year": pl.Series(years, dtype=dtype)})
         expected = t.select(pl.arg_sort_by(["uscc", "year"], maintain_order=True)).to_series().to_numpy()
-        assert np.array_equal(key_order(t), expected), dtype
+        assert np.array_equal(sorted_keys(t).order, expected), dtype
 
 
 @pytest.mark.parametrize("swap_at", [10, 4_095, 4_096, 9_998])
@@ -112,8 +112,6 @@ def test_sorted_keys_number_the_firms_in_key_order_and_find_a_repeat(rows, same_
     """The firms numbered in (uscc, year) order as a dense rank of the sorted codes (each blank
     code a firm of its own), the years in that order, and the first repeated key found as
     Polars' duplicate search finds it; for codes of one width by their bytes, otherwise by Polars."""
-    from kejin.facts.layout import sorted_keys
-
     if same_width:
         rows = [(None if u is None else (u.replace("中", "Z") + "0" * 20)[:same_width], y) for u, y in rows]
     t = table(rows)

@@ -2,37 +2,22 @@
 upload page / API), an unknown name lists the sheets there are, and a CSV file has no sheets."""
 
 import csv
-import io
 from pathlib import Path
 
-import polars as pl
 import pytest
 from openpyxl import Workbook
 
 from kejin.errors import InputError
-from kejin.facts import schema
-from kejin.facts.synth import synth_facts
+from kejin.facts import testing
 from kejin.facts.validate import load_facts
 
 
-def facts_rows(n: int = 6) -> list[list[str]]:
-    frame = synth_facts(n, seed=11)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    text = frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv()
-    rows = list(csv.reader(io.StringIO(text)))
-    return [[schema.field(h).zh for h in rows[0]]] + rows[1:]
+def facts_rows() -> list[list[str]]:
+    return testing.facts_rows(6, seed=11)
 
 
 def workbook(path: Path, data_sheet: str, first_rows: list[list[str]] | None = None) -> Path:
-    book = Workbook()
-    notes = book.active
-    notes.title = "说明"
-    for r in first_rows or [["这是说明页 / notes"]]:
-        notes.append(r)
-    ws = book.create_sheet(data_sheet)
-    for r in facts_rows():
-        ws.append(r)
-    book.save(path)
+    path.write_bytes(testing.two_sheet_workbook(facts_rows(), data_sheet, first_rows or [["这是说明页 / notes"]], notes_title="说明"))
     return path
 
 

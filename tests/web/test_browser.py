@@ -60,13 +60,20 @@ def test_overview_draws_charts_and_switches_language(browser, server, shot):
     page.context.close()
 
 
+def upload(page, server, file: Path, sheet: str | None = None) -> None:
+    """Submit ``file`` on the import page (with ``sheet`` in the worksheet field)."""
+    page.goto(f"{server}/import")
+    page.set_input_files("#import-form input[type=file]", str(file))
+    if sheet is not None:
+        page.fill("#import-sheet", sheet)
+    page.click("#import-form button[type=submit]")
+
+
 def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp_path):
     if not SAMPLE.exists():
         pytest.skip(f"shared sample file not found at {SAMPLE}")
     page = login(browser, server, "bureau")
-    page.goto(f"{server}/import")
-    page.set_input_files("input[type=file]", str(SAMPLE))
-    page.click("#import-form button[type=submit]")
+    upload(page, server, SAMPLE)
     page.wait_for_selector("#job-status.ok", timeout=30000)
     assert page.inner_text("#job-rows") == "24"
     shot(page, "import-ok")
@@ -75,9 +82,7 @@ def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp
     broken = tmp_path / "broken.csv"
     with broken.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
-    page.goto(f"{server}/import")
-    page.set_input_files("input[type=file]", str(broken))
-    page.click("#import-form button[type=submit]")
+    upload(page, server, broken)
     page.wait_for_selector("#error-table", timeout=30000)
     cells = page.inner_text("#error-table tbody")
     assert "revenue" in cells and "4" in cells and "lots" in cells
@@ -87,40 +92,23 @@ def test_import_sample_and_see_errors_of_a_broken_one(browser, server, shot, tmp
 
 def _two_sheet_workbook(path: Path, data_sheet: str) -> Path:
     """A notes sheet first, synthetic facts under Chinese headers on ``data_sheet``."""
-    import polars as pl
-    from openpyxl import Workbook
+    from kejin.facts import testing
 
-    from kejin.facts import schema
-    from kejin.facts.synth import synth_facts
-
-    frame = synth_facts(5, seed=17)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    rows = list(csv.reader(io.StringIO(frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv())))
-    book = Workbook()
-    book.active.title = "填写说明"
-    book.active["A1"] = "本表为说明页 / notes"
-    ws = book.create_sheet(data_sheet)
-    for r in [[schema.field(h).zh for h in rows[0]]] + rows[1:]:
-        ws.append(r)
-    book.save(path)
+    path.write_bytes(testing.two_sheet_workbook(testing.facts_rows(5, seed=17), data_sheet))
     return path
 
 
 def test_import_a_workbook_choosing_its_worksheet(browser, server, shot, tmp_path):
     book = _two_sheet_workbook(tmp_path / "firms.xlsx", "企业数据")
     page = login(browser, server, "bureau")
-    page.goto(f"{server}/import")
-    page.set_input_files("#import-form input[type=file]", str(book))
-    page.click("#import-form button[type=submit]")
+    upload(page, server, book)
     page.wait_for_selector("#error-table", timeout=30000)
     hint = page.inner_text("#error-table tbody")
     assert "“工作表/sheet”字段" in hint and "worksheet field of the upload page or API" in hint and "企业数据" in hint
     shot(page, "import-sheet-hint")
     page.goto(f"{server}/import")
     assert "工作表" in page.inner_text("#import-form")
-    page.set_input_files("#import-form input[type=file]", str(book))
-    page.fill("#import-sheet", "企业数据")
-    page.click("#import-form button[type=submit]")
+    upload(page, server, book, "企业数据")
     page.wait_for_selector("#job-status.ok", timeout=30000)
     assert page.inner_text("#job-rows") == "5"
     page.context.close()
@@ -130,9 +118,7 @@ def test_import_form_error_is_shown_next_to_the_form(browser, server, shot, tmp_
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     page = login(browser, server, "bureau")
-    page.goto(f"{server}/import")
-    page.set_input_files("#import-form input[type=file]", str(pdf))
-    page.click("#import-form button[type=submit]")
+    upload(page, server, pdf)
     page.wait_for_selector("#import-form #import-error")
     error = page.inner_text("#import-error")
     assert "只接受 CSV、XLSX 或 Parquet 文件" in error and "only CSV, XLSX or Parquet files are accepted" in error

@@ -4,21 +4,16 @@ Chinese and English — never the API's raw JSON problem; the API keeps its JSON
 Forms: login, logout, import (file and worksheet), grant consent, revoke consent, and the GET filters of the
 enterprise and recommendation lists (whose only typed parameter is ``page``)."""
 
-import csv
 import html
-import io
 import re
 from datetime import date, timedelta
 
-import polars as pl
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
 
 from kejin.api import demo
-from kejin.facts import schema
-from kejin.facts.synth import synth_facts
+from kejin.facts import testing
 from kejin.store.models import Organisation
 from kejin.web.app import create_app
 
@@ -93,23 +88,8 @@ def test_login_form_with_empty_fields_or_a_wrong_password(app):
 
 
 # ---------------------------------------------------------------- import
-def facts_rows(n: int = 6) -> list[list[str]]:
-    frame = synth_facts(n, seed=9)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    rows = list(csv.reader(io.StringIO(frame.with_columns(pl.col(c).list.join(";") for c in lists).write_csv())))
-    return [[schema.field(h).zh for h in rows[0]]] + rows[1:]
-
-
 def two_sheet_workbook() -> bytes:
-    book = Workbook()
-    book.active.title = "填写说明"
-    book.active["A1"] = "本表为说明页 / notes"
-    ws = book.create_sheet(DATA_SHEET)
-    for r in facts_rows():
-        ws.append(r)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return testing.two_sheet_workbook(testing.facts_rows(6, seed=9), DATA_SHEET)
 
 
 def test_import_form_has_an_optional_worksheet_field(app):
